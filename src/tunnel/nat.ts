@@ -1,0 +1,142 @@
+import type { Logger } from '../common/log.js';
+import { formatAddress, type Address } from '../core/address.js';
+import { errorMessage, hasCode } from '../core/errors.js';
+import type { UdpWriteBack } from '../core/inbound.js';
+import type { Metadata } from '../core/metadata.js';
+import type { PacketConn } from '../core/outbound.js';
+import { dialErrorLine, routeLine } from './log-line.js';
+import type { Router } from './route.js';
+import type { TrackedConnection, Tracker } from './tracker.js';
+
+/** What the NAT table needs. */
+export interface NatOptions {
+  readonly router: Router;
+  readonly tracker: Tracker;
+  readonly log: Logger;
+  /** a session with no packet either way for this long is closed */
+  readonly timeoutMs: number;
+}
+
+/** Datagrams that arrive while a session is still dialing are queued, up to this many. */
+const MAX_PENDING = 64;
+
+interface Session {
+  readonly key: string;
+  readonly client: Address;
+  readonly writeBack: UdpWriteBack;
+  pc: PacketConn | undefined;
+  pending: { data: Buffer; to: Address }[] | undefined;
+  record: TrackedConnection | undefined;
+  last: number;
+  closed: boolean;
+}
+
+/**
+ * UDP sessions, keyed like mihomo by inbound and client address: the first datagram routes the
+ * session and dials a PacketConn; later datagrams reuse it; replies go back through the inbound.
+ */
+export class NatTable {
+  readonly #opts: NatOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(opts: NatOptions) {
+    this.#opts = opts;
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(1000, Math.floor(opts.timeoutMs / 4)));
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  handle(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
+    const key = `${meta.inbound.name}|${formatAddress(meta.source)}`;
+    const s = this.#sessions.get(key);
+    if (s) {
+      s.last = Date.now();
+      if (s.pc) {
+        if (s.record) s.record.upload += data.length;
+        s.pc.send(data, meta.destination);
+      } else if (s.pending && s.pending.length < MAX_PENDING) {
+        s.pending.push({ data, to: meta.destination });
+      }
+      return;
+    }
+    const session: Session = {
+      key,
+      client: meta.source,
+      writeBack,
+      pc: undefined,
+      pending: [{ data, to: meta.destination }],
+      record: undefined,
+      last: Date.now(),
+      closed: false,
+    };
+    this.#sessions.set(key, session);
+    this.#open(session, meta).catch((err: unknown) => {
+      this.#opts.log.error(`[UDP] internal error: ${errorMessage(err)}`);
+      this.#end(session);
+    });
+  }
+
+  close(): void {
+    clearInterval(this.#sweeper);
+    for (const s of [...this.#sessions.values()]) this.#end(s);
+  }
+
+  async #open(s: Session, meta: Metadata): Promise<void> {
+    const { router, log, tracker } = this.#opts;
+    const route = await router.route(meta);
+    let pc: PacketConn;
+    try {
+      pc = await route.outbound.dialUdp(meta, { signal: AbortSignal.timeout(this.#opts.timeoutMs) });
+    } catch (err) {
+      if (hasCode(err, 'REJECTED')) log.info(routeLine('UDP', meta, route, router.mode));
+      else log.warn(dialErrorLine('UDP', meta, route, errorMessage(err)));
+      this.#end(s);
+      return;
+    }
+    if (s.closed) {
+      pc.close();
+      return;
+    }
+    log.info(routeLine('UDP', meta, route, router.mode));
+    const record = tracker.add({
+      metadata: meta,
+      chains: route.chains,
+      rule: route.rule?.type ?? '',
+      rulePayload: route.rule?.payload ?? '',
+      destinationIp: route.ip,
+      close: () => this.#end(s),
+    });
+    s.record = record;
+    s.pc = pc;
+    pc.onMessage((data, from) => {
+      s.last = Date.now();
+      record.download += data.length;
+      s.writeBack.send(data, from, s.client);
+    });
+    pc.onClose(() => this.#end(s));
+    const pending = s.pending ?? [];
+    s.pending = undefined;
+    for (const p of pending) {
+      record.upload += p.data.length;
+      pc.send(p.data, p.to);
+    }
+  }
+
+  #end(s: Session): void {
+    if (s.closed) return;
+    s.closed = true;
+    if (this.#sessions.get(s.key) === s) this.#sessions.delete(s.key);
+    s.pending = undefined;
+    s.pc?.close();
+    if (s.record) this.#opts.tracker.remove(s.record);
+  }
+
+  #sweep(): void {
+    const cutoff = Date.now() - this.#opts.timeoutMs;
+    for (const s of [...this.#sessions.values()]) if (s.last < cutoff && s.pc) this.#end(s);
+  }
+}

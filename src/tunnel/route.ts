@@ -1,0 +1,93 @@
+import { isIP } from 'node:net';
+import { isGroup, PASS_TYPE, type Outbound } from '../core/outbound.js';
+import type { Metadata } from '../core/metadata.js';
+import type { Resolver } from '../core/resolver.js';
+import type { Rule } from '../core/rule.js';
+import type { MatchContext, RuleEngine } from '../rule/engine.js';
+
+/** mihomo's routing modes. */
+export type Mode = 'rule' | 'global' | 'direct';
+
+/** Where one connection goes, and why. */
+export interface Route {
+  /** the leaf outbound to dial (groups already resolved to a member) */
+  readonly outbound: Outbound;
+  /** mihomo's chain order: leaf first, the rule's target (outermost group) last */
+  readonly chains: readonly string[];
+  /** the matched rule; undefined in global/direct mode or when nothing matched */
+  readonly rule?: Rule;
+  /** the destination IP, when the destination is a literal or the rule engine resolved it */
+  readonly ip?: string;
+}
+
+/** What the router needs, handed in by app.ts. */
+export interface RouterOptions {
+  readonly mode: Mode;
+  readonly engine: RuleEngine;
+  /** every outbound by name: DIRECT, REJECT, REJECT-DROP, PASS, GLOBAL, proxies, groups */
+  readonly outbounds: ReadonlyMap<string, Outbound>;
+  readonly resolver: Resolver;
+}
+
+/** Turns metadata into a Route: mode, first-match rules with PASS, groups down to a leaf. */
+export class Router {
+  readonly #opts: RouterOptions;
+  readonly #direct: Outbound;
+  readonly #resolveIp: (host: string) => Promise<string | undefined>;
+
+  constructor(opts: RouterOptions) {
+    this.#opts = opts;
+    const direct = opts.outbounds.get('DIRECT');
+    if (!direct) throw new Error('router: no DIRECT outbound');
+    this.#direct = direct;
+    this.#resolveIp = (host) => opts.resolver.resolveIp(host);
+  }
+
+  get mode(): Mode {
+    return this.#opts.mode;
+  }
+
+  async route(meta: Metadata): Promise<Route> {
+    const literal = isIP(meta.destination.host) !== 0 ? meta.destination.host : undefined;
+    if (this.#opts.mode === 'direct') return this.#leaf(this.#direct, meta, undefined, literal);
+    if (this.#opts.mode === 'global') {
+      const global = this.#opts.outbounds.get('GLOBAL') ?? this.#direct;
+      return this.#leaf(global, meta, undefined, literal);
+    }
+    const ctx: MatchContext = { resolveIp: this.#resolveIp };
+    let from = 0;
+    for (;;) {
+      const m = await this.#opts.engine.match(meta, ctx, from);
+      if (!m) break;
+      from = m.index + 1;
+      const target = this.#opts.outbounds.get(m.rule.target);
+      if (!target) continue; // config validation makes this unreachable; mihomo skips too
+      const route = this.#leaf(target, meta, m.rule, literal ?? ctx.ip);
+      if (route.outbound.type === PASS_TYPE) continue;
+      if (meta.network === 'udp' && !route.outbound.udp) continue; // as mihomo: try the next rule
+      return route;
+    }
+    return this.#leaf(this.#direct, meta, undefined, literal ?? ctx.ip);
+  }
+
+  /** Follows groups down to the member that will carry the connection. */
+  #leaf(target: Outbound, meta: Metadata, rule: Rule | undefined, ip: string | undefined): Route {
+    const chains: string[] = [target.name];
+    let o = target;
+    for (let depth = 0; isGroup(o) && depth < 32; depth++) {
+      o = o.pick(meta);
+      chains.unshift(o.name);
+    }
+    return { outbound: o, chains, rule, ip };
+  }
+}
+
+/** `DomainSuffix(example.com)`, or `Match` for a rule without payload, as mihomo logs it. */
+export function describeRule(rule: Rule): string {
+  return rule.payload !== '' ? `${rule.type}(${rule.payload})` : rule.type;
+}
+
+/** mihomo's chain text: `Group[leaf]`, or just the name for a single hop. */
+export function chainText(chains: readonly string[]): string {
+  return chains.length <= 1 ? (chains[0] ?? '') : `${chains[chains.length - 1]}[${chains[0]}]`;
+}

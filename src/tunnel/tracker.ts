@@ -1,0 +1,73 @@
+import type { Metadata } from '../core/metadata.js';
+import type { ByteCounter } from './pipe.js';
+
+/** One live connection as the REST API will list it: mihomo's /connections entry, in core terms. */
+export interface TrackedConnection extends ByteCounter {
+  readonly metadata: Metadata;
+  readonly start: Date;
+  /** mihomo's chain order: the outbound actually used first, the rule's target last */
+  readonly chains: readonly string[];
+  /** rule type name (Match, DomainSuffix…) or '' in global/direct mode */
+  readonly rule: string;
+  readonly rulePayload: string;
+  /** the destination IP when the rule engine resolved one */
+  readonly destinationIp?: string;
+  /** closes the connection (both legs) */
+  close(): void;
+}
+
+/** Fields a connection is registered with; counters start at zero. */
+export type TrackedInit = Omit<TrackedConnection, 'upload' | 'download' | 'start'>;
+
+/**
+ * The live connection table and the running byte totals. Inbounds never see it; the tunnel
+ * registers into it and the API reads it.
+ */
+export class Tracker {
+  readonly #live = new Map<string, TrackedConnection>();
+  #closedUpload = 0;
+  #closedDownload = 0;
+
+  /** Registers a connection; the returned record is the relay's byte counter. */
+  add(init: TrackedInit): TrackedConnection {
+    const record: TrackedConnection = { ...init, upload: 0, download: 0, start: new Date() };
+    this.#live.set(init.metadata.id, record);
+    return record;
+  }
+
+  /** Forgets a closed connection, keeping its bytes in the totals. */
+  remove(record: TrackedConnection): void {
+    if (this.#live.delete(record.metadata.id)) {
+      this.#closedUpload += record.upload;
+      this.#closedDownload += record.download;
+    }
+  }
+
+  get(id: string): TrackedConnection | undefined {
+    return this.#live.get(id);
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  list(): IterableIterator<TrackedConnection> {
+    return this.#live.values();
+  }
+
+  /** Bytes moved since start, closed and live connections together. */
+  totals(): { upload: number; download: number } {
+    let upload = this.#closedUpload;
+    let download = this.#closedDownload;
+    for (const c of this.#live.values()) {
+      upload += c.upload;
+      download += c.download;
+    }
+    return { upload, download };
+  }
+
+  /** Closes every live connection. */
+  closeAll(): void {
+    for (const c of [...this.#live.values()]) c.close();
+  }
+}
