@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { parseHostPort } from '../core/address.js';
+import type { Issues } from './issues.js';
+import { textLike } from './values.js';
+
+/**
+ * The REST controller keys. Stored now; the API server reads them. An empty
+ * `external-controller` means "no controller", as in mihomo.
+ */
+export const controllerSchema = z
+  .object({
+    'external-controller': z
+      .string()
+      .refine((s) => s.trim() === '' || parseHostPort(s.trim()) !== undefined, {
+        message: 'expected host:port (e.g. 127.0.0.1:9090 or :9090)',
+      })
+      .optional(),
+    'external-ui': z.string().optional(),
+    secret: textLike.default(''),
+  })
+  .transform((r) => ({
+    externalController: r['external-controller']?.trim() || undefined,
+    externalUi: r['external-ui'] || undefined,
+    secret: r.secret,
+  }));
+
+/** The controller part of the general section. */
+export type ControllerConfig = z.output<typeof controllerSchema>;
+
+/** The keys this section reads. */
+export const CONTROLLER_KEYS: readonly string[] = Object.keys(controllerSchema.in.shape);
+
+/** Validates the controller keys of the top-level mapping; undefined when they have errors. */
+export function parseController(top: Record<string, unknown>, issues: Issues): ControllerConfig | undefined {
+  const picked: Record<string, unknown> = {};
+  for (const k of CONTROLLER_KEYS) if (top[k] !== undefined) picked[k] = top[k];
+  const r = controllerSchema.safeParse(picked);
+  if (!r.success) {
+    issues.zod([], r.error);
+    return undefined;
+  }
+  return r.data;
+}

@@ -1,0 +1,141 @@
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
+import type { ProxyRegistry } from '../protocol/registry.js';
+import { parseController } from './controller.js';
+import { parseDns } from './dns.js';
+import { deepFreeze, type DeepReadonly } from './freeze.js';
+import { parseGeneral } from './general.js';
+import { Issues, type LineOf, isRecord } from './issues.js';
+import { checkListenerClashes, deriveListeners } from './listener-derive.js';
+import { parseInboundForm, parseListenerEntries, type ListenerConfig as RawListener } from './listener.js';
+import { parseProxies, type ProxyConfig as RawProxy } from './proxy.js';
+import { parseGroups, type GroupConfig as RawGroup } from './proxy-group.js';
+import { parseRules, type RuleLine as RawRuleLine } from './rule-line.js';
+import { checkTopLevelKeys } from './top-level-keys.js';
+import { makeLineOf } from './yaml-lines.js';
+
+export { DEFAULT_CONFIG_YAML } from './default-config.js';
+
+/** What loading needs besides the text: the proxy types that can be built. */
+export interface LoadOptions {
+  readonly registry: ProxyRegistry;
+  /**
+   * Checks one rule line's payload (the rule parser, handed in so config/ need not import
+   * rule/); returns the problem, if any, so payload errors are reported with all the others.
+   */
+  readonly checkRule?: (line: Pick<RawRuleLine, 'raw' | 'type' | 'payload' | 'target' | 'params'>) => string | undefined;
+}
+
+/** A loaded config and the warnings about it (ignored keys, unknown keys…). */
+export interface LoadResult {
+  readonly config: Config;
+  readonly warnings: readonly ConfigIssue[];
+}
+
+/** A validated, frozen config: every section parsed once into typed objects. */
+export type Config = DeepReadonly<{
+  general: NonNullable<ReturnType<typeof parseGeneral>> & NonNullable<ReturnType<typeof parseController>>;
+  listeners: RawListener[];
+  proxies: RawProxy[];
+  proxyGroups: RawGroup[];
+  rules: RawRuleLine[];
+  dns: NonNullable<ReturnType<typeof parseDns>>;
+}>;
+
+/** An inbound to start (from `listeners:`, `inbound:` or the *-port keys). */
+export type ListenerConfig = Config['listeners'][number];
+/** A validated proxy with its protocol's options. */
+export type ProxyConfig = Config['proxies'][number];
+/** A validated proxy group. */
+export type GroupConfig = Config['proxyGroups'][number];
+/** A rule line split into type, payload, target and params. */
+export type RuleLine = Config['rules'][number];
+
+// Bigger than any real config (huge rule lists are a few MB); stops a runaway file early.
+const MAX_TEXT = 64 * 1024 * 1024;
+// Real templates reference one anchor (`<<: *base`) hundreds of times; the yaml package's
+// default of 100 would refuse them. Nested anchors still multiply, so exponential "billion
+// laughs" documents stay refused.
+const MAX_ALIAS_COUNT = 100_000;
+
+/** Parses YAML text (anchors and `<<` merge keys on) into a JS value and a path→line map. */
+function readYaml(text: string): { value: unknown; lineOf: LineOf; yamlWarnings: ConfigIssue[] } {
+  if (text.length > MAX_TEXT) throw new ConfigError([{ path: '', message: `config is too large (${text.length} characters)` }]);
+  const lc = new LineCounter();
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { merge: true, lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // e.g. a stack overflow on absurdly deep nesting
+    throw new ConfigError([{ path: '', message: `YAML: ${(err as Error)?.message ?? String(err)}` }]);
+  }
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.slice(0, 50).map((e) => ({ path: '', line: lc.linePos(e.pos[0]).line, message: `YAML: ${e.message}` })),
+    );
+  }
+  try {
+    const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // e.g. an unknown tag (`!foo`), read as a plain value
+    const yamlWarnings = doc.warnings
+      .slice(0, 50)
+      .map((w) => ({ path: '', line: lc.linePos(w.pos[0]).line, message: `YAML: ${w.message}` }));
+    return { value, lineOf: makeLineOf(doc, lc), yamlWarnings };
+  } catch (err) {
+    throw new ConfigError([{ path: '', message: `YAML: ${(err as Error)?.message ?? String(err)}` }]);
+  }
+}
+
+/**
+ * Loads a mihomo-format config: validates every section, collects every problem, and returns a
+ * deep-frozen Config. Throws ConfigError carrying all errors at once.
+ */
+export function loadConfig(yamlText: string, opts: LoadOptions): LoadResult {
+  try {
+    return load(yamlText, opts);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // whatever the input, callers see only ConfigError (a bug here must not look like a crash)
+    throw new ConfigError([{ path: '', message: `cannot load config: ${(err as Error)?.message ?? String(err)}` }]);
+  }
+}
+
+function load(yamlText: string, opts: LoadOptions): LoadResult {
+  const { value, lineOf, yamlWarnings } = readYaml(yamlText);
+  const issues = new Issues(lineOf);
+  if (value !== null && value !== undefined && !isRecord(value)) {
+    throw new ConfigError([{ path: '', line: lineOf([]), message: 'the config must be a mapping of keys' }]);
+  }
+  // a key with no value (`proxies:`) means the default, as an absent one
+  const top: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value ?? {})) if (v !== null && v !== undefined) top[k] = v;
+
+  checkTopLevelKeys(top, issues);
+  const general = parseGeneral(top, issues);
+  const controller = parseController(top, issues);
+  const dns = parseDns(top.dns, issues);
+
+  const listeners = [
+    ...(general ? deriveListeners(top, general, issues) : []),
+    ...(top.inbound !== undefined ? parseInboundForm(top.inbound, issues) : []),
+    ...(top.listeners !== undefined ? parseListenerEntries(top.listeners, issues) : []),
+  ];
+  checkListenerClashes(listeners, issues);
+
+  const none = { proxies: [], groups: [], declared: new Set<string>() };
+  const proxies = top.proxies !== undefined ? parseProxies(top.proxies, opts.registry, issues) : none;
+  const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues) : none;
+  const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
+  const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.checkRule) : [];
+
+  if (issues.failed || !general || !controller || !dns) throw new ConfigError(issues.errors());
+  const config: Config = deepFreeze({
+    general: { ...general, ...controller },
+    listeners,
+    proxies: proxies.proxies,
+    proxyGroups: groups.groups,
+    rules,
+    dns,
+  });
+  return { config, warnings: Object.freeze([...yamlWarnings, ...issues.warnings()]) };
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { type Issues, type Located, type Path, isRecord, locate } from './issues.js';
+import { BUILTIN_OUTBOUNDS, RESERVED_GROUP_NAMES } from './names.js';
+import { nameLike } from './values.js';
+
+/** mihomo's other group types: recognised, reported as not supported yet. */
+const LATER_TYPES = new Set(['url-test', 'fallback', 'load-balance', 'relay']);
+
+// Keys that change which members a group has: ignoring them would route through the wrong
+// proxies, so they are errors until supported.
+const UNSAFE_KEYS = new Set([
+  'use', 'include-all', 'include-all-proxies', 'include-all-providers', 'filter', 'exclude-filter', 'exclude-type',
+]);
+
+// Health-check and UI keys that mean nothing to a select group (templates set them everywhere).
+const INERT_KEYS = new Set([
+  'name', 'type', 'proxies', 'url', 'interval', 'timeout', 'lazy', 'hidden', 'icon', 'max-failed-times',
+  'expected-status', 'tolerance', 'strategy',
+]);
+
+/** One `proxy-groups` entry of a supported type. */
+export const groupSchema = z
+  .object({ name: nameLike, type: z.literal('select'), proxies: z.array(nameLike) })
+  .transform((r) => ({ name: r.name, type: r.type, proxies: r.proxies }));
+
+/** A validated group: its members are proxies, other groups or built-ins, in order. */
+export type GroupConfig = z.output<typeof groupSchema> & Located;
+
+/** The valid groups, and every group name declared (see ParsedProxies). */
+export interface ParsedGroups {
+  readonly groups: GroupConfig[];
+  readonly declared: ReadonlySet<string>;
+}
+
+/** Validates `proxy-groups` against the declared proxy names. */
+export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issues: Issues): ParsedGroups {
+  const groups: GroupConfig[] = [];
+  const declared = new Set<string>();
+  if (!Array.isArray(raw)) {
+    issues.error(['proxy-groups'], 'expected a list');
+    return { groups, declared };
+  }
+  // first pass: names, so members may refer to groups defined later in the file
+  const names: (string | undefined)[] = raw.map((item, i) => {
+    const parsed = isRecord(item) ? nameLike.safeParse(item.name) : undefined;
+    if (!parsed?.success) return undefined;
+    const name = parsed.data;
+    const at = ['proxy-groups', i, 'name'];
+    let problem: string | undefined;
+    if (RESERVED_GROUP_NAMES.has(name)) problem = `group name ${name} is reserved`;
+    else if (proxyNames.has(name)) problem = `group name "${name}" is already a proxy name`;
+    else if (declared.has(name)) problem = `duplicate group name "${name}"`;
+    if (problem !== undefined) {
+      issues.error(at, problem);
+      return undefined;
+    }
+    declared.add(name);
+    return name;
+  });
+  const exists = (n: string) => proxyNames.has(n) || declared.has(n) || BUILTIN_OUTBOUNDS.includes(n);
+  const paths = new Map<string, Path>();
+
+  raw.forEach((item, i) => {
+    const at = ['proxy-groups', i];
+    if (!isRecord(item)) return issues.error(at, 'expected a mapping');
+    const label = typeof item.name === 'string' ? ` (group "${item.name}")` : '';
+    const type = item.type;
+    if (type === undefined) return issues.error([...at, 'type'], `missing type${label}`);
+    if (typeof type === 'string' && type !== 'select') {
+      const message = LATER_TYPES.has(type) ? `group type ${type} not supported yet` : `unknown group type ${type}`;
+      return issues.error([...at, 'type'], message + label);
+    }
+    let ok = true;
+    for (const key of Object.keys(item)) {
+      if (UNSAFE_KEYS.has(key)) {
+        issues.error([...at, key], `group option ${key} not supported yet${label}`);
+        ok = false;
+      } else if (!INERT_KEYS.has(key)) {
+        issues.warn([...at, key], `group option ${key} not supported yet, ignored${label}`);
+      }
+    }
+    if (item.proxies === undefined || (Array.isArray(item.proxies) && item.proxies.length === 0)) {
+      return issues.error([...at, 'proxies'], `group has no proxies${label}`);
+    }
+    const r = groupSchema.safeParse(item);
+    if (!r.success) return issues.zod(at, r.error);
+    r.data.proxies.forEach((m, j) => {
+      if (!exists(m)) {
+        issues.error([...at, 'proxies', j], `proxy "${m}" not found${label}`);
+        ok = false;
+      }
+    });
+    if (!ok || names[i] === undefined) return;
+    paths.set(r.data.name, at);
+    groups.push({ ...r.data, ...locate(issues, at) });
+  });
+  reportCycles(groups, paths, issues);
+  return { groups, declared };
+}
+
+/** Reports each group reference cycle once (a group that, through members, contains itself). */
+function reportCycles(groups: readonly GroupConfig[], paths: ReadonlyMap<string, Path>, issues: Issues): void {
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of groups) {
+    if (state.has(start.name)) continue;
+    // iterative DFS: a long chain of groups must not overflow the stack
+    const stack: { g: GroupConfig; next: number }[] = [{ g: start, next: 0 }];
+    state.set(start.name, 'open');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next >= top.g.proxies.length) {
+        state.set(top.g.name, 'done');
+        stack.pop();
+        continue;
+      }
+      const member = byName.get(top.g.proxies[top.next++]);
+      if (!member) continue;
+      const s = state.get(member.name);
+      if (s === 'open') {
+        const from = stack.findIndex((f) => f.g.name === member.name);
+        const cycle = [...stack.slice(from).map((f) => f.g.name), member.name].join(' -> ');
+        issues.error(paths.get(member.name) ?? ['proxy-groups'], `group reference cycle: ${cycle}`);
+      } else if (s === undefined) {
+        state.set(member.name, 'open');
+        stack.push({ g: member, next: 0 });
+      }
+    }
+  }
+}
