@@ -1,0 +1,12 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createRegistry } from './index.js';
+import { MIHOMO_PROXY_TYPES } from './registry.js';
+
+test('the registry knows direct and reject, both mihomo types', () => {
+  const r = createRegistry();
+  assert.deepEqual(r.types().sort(), ['direct', 'reject']);
+  for (const t of r.types()) assert.ok(MIHOMO_PROXY_TYPES.includes(t));
+  assert.equal(r.get('direct')?.schema.safeParse({ name: 'd', type: 'direct' }).success, true);
+  assert.notEqual(createRegistry(), r); // no shared state between registries
+});
