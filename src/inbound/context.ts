@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Logger } from '../common/log.js';
+import { unmapIPv4, type Address } from '../core/address.js';
+import type { ConnectionHandler } from '../core/inbound.js';
+import type { InboundType, Metadata, Network } from '../core/metadata.js';
+import type { Authenticator } from './auth.js';
+
+/** What the protocol handlers of one inbound share: identity, the tunnel, auth, and the
+ * bookkeeping of connections that are still ours (in their handshake). */
+export interface InboundContextOptions {
+  readonly name: string;
+  readonly handler: ConnectionHandler;
+  readonly log: Logger;
+  readonly auth: Authenticator;
+  readonly handshakeTimeoutMs: number;
+}
+
+function swallow(): void {}
+
+/**
+ * The runtime state of one started inbound. A client connection is "pending" from accept until
+ * it is handed to the tunnel: pending ones get a handshake deadline and are destroyed by
+ * `destroyPending()` when the inbound closes; handed-off ones belong to the tunnel.
+ */
+export class InboundContext {
+  readonly name: string;
+  readonly handler: ConnectionHandler;
+  readonly log: Logger;
+  readonly auth: Authenticator;
+  readonly handshakeTimeoutMs: number;
+  /** the bound TCP port (known after listen) */
+  port = 0;
+  /** the bound UDP relay port, when SOCKS5 UDP is enabled and bound */
+  udpPort: number | undefined;
+  /** set by close(): no new work is accepted */
+  closed = false;
+  readonly #pending = new Map<Socket, NodeJS.Timeout>();
+  /** connections we keep without a deadline: SOCKS5 UDP ASSOCIATE control connections */
+  readonly #held = new Set<Socket>();
+
+  constructor(o: InboundContextOptions) {
+    this.name = o.name;
+    this.handler = o.handler;
+    this.log = o.log;
+    this.auth = o.auth;
+    this.handshakeTimeoutMs = o.handshakeTimeoutMs;
+  }
+
+  /** Starts the handshake deadline of a freshly accepted (or again idle) connection. */
+  track(socket: Socket): void {
+    if (this.#pending.has(socket)) return;
+    const timer = setTimeout(this.#onDeadline, this.handshakeTimeoutMs, socket);
+    timer.unref();
+    this.#pending.set(socket, timer);
+  }
+
+  /** The connection left its handshake (handed to the tunnel, or closed): stop its clock;
+   * it is no longer ours to time out or to destroy on close. */
+  release(socket: Socket): void {
+    const timer = this.#pending.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#pending.delete(socket);
+  }
+
+  /** Whether the connection is still in its handshake. */
+  isPending(socket: Socket): boolean {
+    return this.#pending.has(socket);
+  }
+
+  #onDeadline = (socket: Socket): void => {
+    this.#pending.delete(socket);
+    this.log.debug(`[${this.name}] handshake timeout from ${socket.remoteAddress ?? '?'}`);
+    socket.destroy();
+  };
+
+  /** Keeps a connection that stays ours for its life (no deadline) until it closes. */
+  hold(socket: Socket): void {
+    this.release(socket);
+    this.#held.add(socket);
+    socket.once('close', () => this.#held.delete(socket));
+  }
+
+  /** Destroys every connection still ours: in its handshake, or held (used by close()). */
+  destroyPending(): void {
+    for (const [socket, timer] of this.#pending) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    this.#pending.clear();
+    for (const socket of this.#held) socket.destroy();
+    this.#held.clear();
+  }
+
+  /** Builds the Metadata of a new connection or datagram (fresh UUID, unmapped source). */
+  meta(network: Network, type: InboundType, source: Address, destination: Address, user?: string): Metadata {
+    return {
+      id: randomUUID(),
+      network,
+      inbound: user === undefined ? { type, name: this.name, port: this.port } : { type, name: this.name, port: this.port, user },
+      source,
+      destination,
+    };
+  }
+}
+
+/** The client address of a connected socket, IPv4-mapped IPv6 unmapped; undefined once closed. */
+export function sourceOf(socket: Socket): Address | undefined {
+  const ip = socket.remoteAddress;
+  const port = socket.remotePort;
+  if (ip === undefined || port === undefined) return undefined;
+  return { host: unmapIPv4(ip), port };
+}
+
+/** Owns a socket's 'error' events for its whole life: an unowned 'error' kills the process.
+ * Whoever takes the socket later adds its own listener; this one only keeps us alive. */
+export function ownErrors(socket: Socket): void {
+  socket.on('error', swallow);
+}

@@ -1,0 +1,49 @@
+import type { Socket } from 'node:net';
+import type { InboundContext } from './context.js';
+import { SOCKS4, SOCKS5 } from './socks-codec.js';
+import { handleSocks } from './socks.js';
+
+/**
+ * Reads the first bytes of a new connection and dispatches on the first one: 0x05 → SOCKS5,
+ * 0x04 → SOCKS4/4a, anything else → `http` (a mixed inbound) or closed (a SOCKS-only one).
+ * No byte is lost: SOCKS gets what was read as its first buffer, HTTP gets it pushed back
+ * with `unshift` before the HTTP parser attaches.
+ */
+export function sniffAndDispatch(ctx: InboundContext, socket: Socket, http: ((socket: Socket) => void) | undefined): void {
+  new Sniffer(ctx, socket, http);
+}
+
+/** Listeners bound once per connection; gone as soon as the first chunk is in. */
+class Sniffer {
+  readonly #ctx: InboundContext;
+  readonly #socket: Socket;
+  readonly #http: ((socket: Socket) => void) | undefined;
+
+  constructor(ctx: InboundContext, socket: Socket, http: ((socket: Socket) => void) | undefined) {
+    this.#ctx = ctx;
+    this.#socket = socket;
+    this.#http = http;
+    socket.on('readable', this.#onReadable);
+    socket.on('end', this.#onEnd);
+  }
+
+  #onReadable = (): void => {
+    const first = this.#socket.read() as Buffer | null;
+    if (first === null || first.length === 0) return;
+    this.#socket.off('readable', this.#onReadable);
+    this.#socket.off('end', this.#onEnd);
+    if (first[0] === SOCKS5.VERSION || first[0] === SOCKS4.VERSION) {
+      handleSocks(this.#ctx, this.#socket, first);
+    } else if (this.#http !== undefined) {
+      this.#socket.unshift(first);
+      this.#http(this.#socket);
+    } else {
+      this.#socket.destroy();
+    }
+  };
+
+  /** Closed before saying anything. */
+  #onEnd = (): void => {
+    this.#socket.destroy();
+  };
+}
