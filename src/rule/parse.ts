@@ -73,3 +73,13 @@ function parseAt(line: RuleLineInput, depth: number): Rule {
 export function parseRule(line: RuleLineInput): Rule {
   return parseAt(line, 0);
 }
+
+/** The problem with a rule line, or undefined if it parses: the config loader's payload check. */
+export function ruleLineProblem(line: RuleLineInput): string | undefined {
+  try {
+    parseRule(line);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}

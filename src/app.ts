@@ -1,0 +1,183 @@
+import { CidrList } from './common/cidr.js';
+import { createLogger, type Logger } from './common/log.js';
+import type { Config } from './config/load.js';
+import { formatAddress } from './core/address.js';
+import { ConfigError, type ConfigIssue } from './core/config-issue.js';
+import { errorMessage } from './core/errors.js';
+import type { Inbound } from './core/inbound.js';
+import type { Outbound } from './core/outbound.js';
+import type { Rule } from './core/rule.js';
+import { createSystemResolver } from './dns/system-resolver.js';
+import { SelectGroup } from './group/select.js';
+import { startInbound, type InboundOptions } from './inbound/listener.js';
+import { createRegistry } from './protocol/index.js';
+import { createDirect } from './protocol/direct/outbound.js';
+import { createPass } from './protocol/pass/outbound.js';
+import type { OutboundDeps, ProxyRegistry } from './protocol/registry.js';
+import { createReject, createRejectDrop } from './protocol/reject/outbound.js';
+import { RuleEngine } from './rule/engine.js';
+import { parseRule } from './rule/parse.js';
+import { createSystemDialer } from './transport/system-dialer.js';
+import { Router } from './tunnel/route.js';
+import { Tracker } from './tunnel/tracker.js';
+import { Tunnel } from './tunnel/tunnel.js';
+
+/** The routing graph built from a Config: every outbound by name, and the compiled rules. */
+export interface Graph {
+  readonly outbounds: ReadonlyMap<string, Outbound>;
+  readonly rules: readonly Rule[];
+}
+
+/**
+ * Builds outbounds, groups and rules from a validated Config. Problems that only building
+ * reveals (a rule payload that does not parse…) are collected and thrown together.
+ */
+export function buildGraph(config: Config, registry: ProxyRegistry, deps: OutboundDeps): Graph {
+  const issues: ConfigIssue[] = [];
+  const outbounds = new Map<string, Outbound>();
+  const lookup = (name: string) => outbounds.get(name);
+  for (const o of [createDirect('DIRECT', deps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), createPass()]) {
+    outbounds.set(o.name, o);
+  }
+  for (const p of config.proxies) {
+    const def = registry.get(p.type);
+    if (!def) {
+      issues.push({ path: p.path, line: p.line, message: `proxy type ${p.type} not supported yet` });
+      continue;
+    }
+    try {
+      outbounds.set(p.name, def.create(p.options, deps));
+    } catch (err) {
+      issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
+    }
+  }
+  for (const g of config.proxyGroups) outbounds.set(g.name, new SelectGroup(g.name, g.proxies, lookup));
+  // mihomo's GLOBAL: every outbound, used in global mode; first member (DIRECT) until switched.
+  const globalMembers = ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)];
+  if (!outbounds.has('GLOBAL')) outbounds.set('GLOBAL', new SelectGroup('GLOBAL', globalMembers, lookup));
+
+  const rules: Rule[] = [];
+  for (const line of config.rules) {
+    try {
+      rules.push(parseRule(line));
+    } catch (err) {
+      issues.push({ path: line.path, line: line.line, message: `${errorMessage(err)} in "${line.raw}"` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { outbounds, rules };
+}
+
+/** Options for starting the core. */
+export interface AppOptions {
+  readonly log?: Logger;
+  readonly registry?: ProxyRegistry;
+}
+
+const INBOUND_TITLES: Record<string, string> = {
+  mixed: 'Mixed(http+socks)',
+  http: 'HTTP',
+  socks: 'SOCKS',
+};
+
+/** The composition root: one running core built from one Config. */
+export class App {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly tracker: Tracker;
+  readonly graph: Graph;
+  readonly inbounds: readonly Inbound[];
+  readonly #tunnel: Tunnel;
+  readonly #closeResolver: () => void;
+
+  private constructor(config: Config, log: Logger, tracker: Tracker, graph: Graph, tunnel: Tunnel, inbounds: Inbound[], closeResolver: () => void) {
+    this.config = config;
+    this.log = log;
+    this.tracker = tracker;
+    this.graph = graph;
+    this.#tunnel = tunnel;
+    this.inbounds = inbounds;
+    this.#closeResolver = closeResolver;
+  }
+
+  /** Builds the graph and starts every listener; throws ConfigError or a bind error. */
+  static async start(config: Config, opts: AppOptions = {}): Promise<App> {
+    const g = config.general;
+    const log = opts.log ?? createLogger(g.logLevel);
+    const registry = opts.registry ?? createRegistry();
+    const resolver = createSystemResolver({ ipv6: g.ipv6, log });
+    const deps: OutboundDeps = { resolver, log, dialer: createSystemDialer({ resolver }) };
+    let graph: Graph;
+    try {
+      graph = buildGraph(config, registry, deps);
+    } catch (err) {
+      resolver.close();
+      throw err;
+    }
+    const tracker = new Tracker();
+    const router = new Router({ mode: g.mode, engine: new RuleEngine(graph.rules), outbounds: graph.outbounds, resolver });
+    const tunnel = new Tunnel({ router, tracker, log });
+    const skipAuth = CidrList.parse(g.skipAuthPrefixes);
+    const lanAllowed = CidrList.parse(g.lanAllowedIps);
+    const lanDisallowed = CidrList.parse(g.lanDisallowedIps);
+    const inbounds: Inbound[] = [];
+    try {
+      for (const l of config.listeners) {
+        const lan = l.applyLanPolicy && g.allowLan;
+        const options: InboundOptions = {
+          name: l.name,
+          type: l.type,
+          listen: l.listen,
+          port: l.port,
+          udp: l.udp,
+          users: l.users ?? g.authentication,
+          skipAuthPrefixes: skipAuth,
+          lanAllowedIps: lan ? lanAllowed : undefined,
+          lanDisallowedIps: lan ? lanDisallowed : undefined,
+          handler: tunnel,
+          log,
+        };
+        const inbound = await startWithFallback(options);
+        inbounds.push(inbound);
+        log.info(`${INBOUND_TITLES[l.type]} proxy listening at: ${formatAddress(inbound.address())}${l.name.startsWith('DEFAULT-') ? '' : ` (${l.name})`}`);
+      }
+    } catch (err) {
+      await Promise.allSettled(inbounds.map((i) => i.close()));
+      tunnel.close();
+      resolver.close();
+      throw err;
+    }
+    return new App(config, log, tracker, graph, tunnel, inbounds, () => resolver.close());
+  }
+
+  /** Finds a started inbound by name. */
+  inbound(name: string): Inbound | undefined {
+    return this.inbounds.find((i) => i.name === name);
+  }
+
+  /**
+   * Stops listening, lets live connections finish for up to `graceMs`, then closes the rest.
+   */
+  async close(graceMs = 3000): Promise<void> {
+    await Promise.allSettled(this.inbounds.map((i) => i.close()));
+    const deadline = Date.now() + graceMs;
+    while (this.tracker.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.tracker.closeAll();
+    this.#tunnel.close();
+    await Promise.allSettled([...this.graph.outbounds.values()].map((o) => o.close()));
+    this.#closeResolver();
+  }
+}
+
+/** `::` means every interface; where the host has no IPv6, fall back to IPv4's wildcard. */
+async function startWithFallback(options: InboundOptions): Promise<Inbound> {
+  try {
+    return await startInbound(options);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (options.listen === '::' && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
+      return startInbound({ ...options, listen: '0.0.0.0' });
+    }
+    throw err;
+  }
+}
