@@ -36,6 +36,17 @@ function errorsOf(text: string): readonly ConfigIssue[] {
 }
 
 describe('proxies', () => {
+  it('refuses dialer-proxy (chains are not built; ignoring it would bypass the chain)', () => {
+    const issues = errorsOf(`
+proxies:
+  - { name: a, type: fake, server: x, port: 1, cipher: aes-128-gcm, dialer-proxy: b }
+`);
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0].path, 'proxies[0].dialer-proxy');
+    assert.equal(issues[0].line, 3);
+    assert.match(issues[0].message, /dialer-proxy not supported yet \(proxy "a"\)/);
+  });
+
   it('validates a registered type with its schema and keeps its output', () => {
     const { config } = load(`
 proxies:

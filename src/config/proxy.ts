@@ -52,6 +52,10 @@ export function parseProxies(raw: unknown, registry: ProxyRegistry, issues: Issu
         : `unknown proxy type ${type} (proxy "${name}")`;
       return issues.error([...at, 'type'], message);
     }
+    // mihomo's proxy chains: ignoring the key would send this proxy's traffic out directly
+    if (item['dialer-proxy'] !== undefined && item['dialer-proxy'] !== '') {
+      return issues.error([...at, 'dialer-proxy'], `dialer-proxy not supported yet (proxy "${name}")`);
+    }
     let r: ReturnType<typeof def.schema.safeParse>;
     try {
       r = def.schema.safeParse(item);

@@ -7,7 +7,7 @@ import type { Metadata } from './metadata.js';
 export interface Rule {
   /** mihomo's rule type name as logs and the API print it: DomainSuffix, IPCIDR, Match… */
   readonly type: string;
-  /** the payload as written (for AND/OR/NOT the inner text) */
+  /** the payload as mihomo prints it (domains lower-cased; for AND/OR/NOT the rebuilt form) */
   readonly payload: string;
   /** the target name: DIRECT, REJECT, REJECT-DROP, PASS, a proxy or group */
   readonly target: string;

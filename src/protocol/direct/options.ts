@@ -19,7 +19,6 @@ export const directSchema = z.looseObject({
     (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
     z.number().int(),
   ).optional(),
-  'dialer-proxy': text.optional(),
 });
 
 /** A validated `type: direct` mapping. */
