@@ -70,6 +70,42 @@ export function cidrContainsWords(c: Cidr, ip: Uint32Array): boolean {
   return true;
 }
 
+/**
+ * RFC 5952 text of an IPv6 address given as four words: lower-case hex, leading zeros dropped,
+ * the first longest run of two or more zero groups written `::` (as Go and WHATWG print it).
+ */
+export function formatIPv6(words: Uint32Array): string {
+  const g: number[] = [];
+  for (let i = 0; i < 4; i++) g.push(words[i] >>> 16, words[i] & 0xffff);
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) =>
+    g
+      .slice(from, to)
+      .map((n) => n.toString(16))
+      .join(':');
+  if (bestAt < 0) return hex(0, 8);
+  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
+}
+
+/** The four words of 16 bytes at `at` (an IPv6 address in network order). */
+export function wordsFromBytes(buf: Buffer, at: number): Uint32Array {
+  return Uint32Array.of(buf.readUInt32BE(at), buf.readUInt32BE(at + 4), buf.readUInt32BE(at + 8), buf.readUInt32BE(at + 12));
+}
+
 /** A short list of prefixes (allow/deny lists). Big rule sets use the rule engine's trie instead. */
 export class CidrList {
   readonly cidrs: readonly Cidr[];

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ipWords } from '../common/cidr.js';
+import { formatIPv6, ipWords, wordsFromBytes } from '../common/cidr.js';
 import type { Address } from '../core/address.js';
 
 /**
@@ -220,27 +220,5 @@ export function ipv6Text(buf: Buffer, at: number): string {
   let mapped = buf[at + 10] === 0xff && buf[at + 11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (buf[at + i] !== 0) mapped = false;
   if (mapped) return `${buf[at + 12]}.${buf[at + 13]}.${buf[at + 14]}.${buf[at + 15]}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(at + i * 2));
-  // longest run of ≥ 2 zero groups, first one on ties
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number): string => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(':');
-  const head = groups.slice(0, bestStart).map(hex).join(':');
-  const tail = groups.slice(bestStart + bestLen).map(hex).join(':');
-  return `${head}::${tail}`;
+  return formatIPv6(wordsFromBytes(buf, at));
 }

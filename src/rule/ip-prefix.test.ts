@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatIPv6, parsePrefix, type ParsedPrefix } from './ip-prefix.js';
+import { formatIPv6 } from '../common/cidr.js';
+import { parsePrefix, type ParsedPrefix } from './ip-prefix.js';
 
 function ok(text: string): ParsedPrefix {
   const p = parsePrefix(text);

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ipWords, type Cidr } from '../common/cidr.js';
+import { formatIPv6, ipWords, type Cidr } from '../common/cidr.js';
 
 /** An IP prefix as an IP rule keeps it. */
 export interface ParsedPrefix {
@@ -54,33 +54,3 @@ export function formatIPv4(w: number): string {
   return `${w >>> 24}.${(w >>> 16) & 0xff}.${(w >>> 8) & 0xff}.${w & 0xff}`;
 }
 
-/**
- * RFC 5952 text of an IPv6 address given as four words: lower-case hex, leading zeros dropped,
- * the first longest run of two or more zero groups written `::` (as Go and WHATWG print it).
- */
-export function formatIPv6(words: Uint32Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push(words[i] >>> 16, words[i] & 0xffff);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number) =>
-    g
-      .slice(from, to)
-      .map((n) => n.toString(16))
-      .join(':');
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
-}
