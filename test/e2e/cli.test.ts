@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, writeConfig } from './harness/cli.js';
+import { runCli, writeConfig } from '../support/cli.js';
 
 test('-v prints the version', async () => {
   const r = await runCli(['-v']);

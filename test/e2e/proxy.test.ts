@@ -6,12 +6,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startCli, type RunningCli } from './harness/cli.js';
+import { startCli, type RunningCli } from '../support/cli.js';
 import { curl, sha256 } from './curl.js';
-import { startNginx, type Nginx } from './harness/nginx.js';
-import { freePort } from './harness/ports.js';
-import { httpServer, tcpEcho, udpEcho, type Local } from './harness/servers.js';
-import { readN, socks5Connect, socks5UdpAssociate } from './harness/socks-client.js';
+import { startNginx, type Nginx } from '../support/nginx.js';
+import { freePort } from '../support/ports.js';
+import { httpServer, tcpEcho, udpEcho, type Local } from '../support/servers.js';
+import { readN, socks5Connect, socks5UdpAssociate } from '../support/socks-client.js';
 
 /** Sends `data` over `sock`, half-closes, and returns everything received until the peer ends. */
 async function roundTrip(sock: net.Socket, data: Buffer): Promise<Buffer> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI, as `npm test` builds it before running the tests. */
-export const CLI = fileURLToPath(new URL('../../../dist/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** A running `clash-ts` process started on a temp config. */
 export interface RunningCli {

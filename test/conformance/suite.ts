@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import type { Address } from '../../src/core/address.js';
+import type { Metadata, Network } from '../../src/core/metadata.js';
+import type { Outbound } from '../../src/core/outbound.js';
+import { startDestinations, type Destinations } from './destinations.js';
+
+/** What a protocol's test hands the shared suite: an outbound wired to a real server. */
+export interface ConformanceSetup {
+  /** the outbound under test */
+  readonly outbound: Outbound;
+  /** run the UDP case (the protocol and the server both relay UDP) */
+  readonly udp: boolean;
+  /** the same server, wrong password/user; omit for protocols without credentials */
+  readonly wrongCredentials?: Outbound;
+  /** kills the server process mid-stream; the suite runs this case last */
+  readonly killServer?: () => Promise<void>;
+  /** false when the peer cannot pass a half-close from the destination side (say why) */
+  readonly serverHalfClose?: boolean;
+  /** stops what setup started */
+  teardown(): Promise<void>;
+}
+
+/** Options of one suite run. */
+export interface ConformanceOptions {
+  /** where the destinations listen and how the proxy is asked to reach them */
+  readonly destinationHost?: string;
+  /** bound for each case (slow peers, TLS) */
+  readonly timeoutMs?: number;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Metadata for a dial to `to`, as the tunnel would build it. */
+export function metaFor(to: Address, network: Network = 'tcp'): Metadata {
+  return {
+    id: randomUUID(),
+    network,
+    inbound: { type: 'SOCKS5', name: 'conformance', port: 0 },
+    source: { host: '127.0.0.1', port: 40000 },
+    destination: to,
+  };
+}
+
+/** Everything a stream yields until it ends (rejects on error or close without end). */
+function collect(s: Duplex, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const t = setTimeout(() => reject(new Error(`no end within ${timeoutMs} ms (${parts.length} chunks)`)), timeoutMs);
+    s.on('data', (c: Buffer) => parts.push(c));
+    s.once('end', () => {
+      clearTimeout(t);
+      resolve(Buffer.concat(parts));
+    });
+    s.once('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+    s.once('close', () => {
+      clearTimeout(t);
+      if (!s.readableEnded) reject(new Error(`closed without end after ${Buffer.concat(parts).length} bytes`));
+    });
+  });
+}
+
+/** Writes chunks honouring backpressure, then ends. */
+async function writeAll(s: Duplex, chunks: readonly Buffer[]): Promise<void> {
+  for (const c of chunks) {
+    if (s.destroyed) throw new Error('stream destroyed while writing');
+    if (!s.write(c)) await new Promise<void>((r) => s.once('drain', r));
+  }
+  s.end();
+}
+
+/** Resolves when `cond` holds, polling; rejects after `timeoutMs`. */
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const fdCount = (): number => readdirSync('/proc/self/fd').length;
+
+/**
+ * The outbound conformance suite every protocol runs (registered as node:test cases):
+ * TCP echo, 100 x 64 KiB both ways at once with hashes, concurrent streams, half-close both
+ * ways, client abort mid-stream, UDP echo, wrong credentials, server killed mid-stream, and no
+ * descriptor left behind.
+ */
+export function conformance(name: string, setup: () => Promise<ConformanceSetup>, opts: ConformanceOptions = {}): void {
+  const host = opts.destinationHost ?? '127.0.0.1';
+  const T = opts.timeoutMs ?? 20_000;
+  describe(`conformance: ${name}`, () => {
+    let s: ConformanceSetup;
+    let d: Destinations;
+    let fdsBefore = 0;
+    const dial = (port: number, o?: Outbound): Promise<Duplex> =>
+      (o ?? s.outbound).dialTcp(metaFor({ host, port }), { signal: AbortSignal.timeout(T) });
+
+    before(async () => {
+      d = await startDestinations(host);
+      fdsBefore = fdCount();
+      s = await setup();
+    });
+    after(async () => {
+      await s?.teardown();
+      await d?.close();
+    });
+
+    test('TCP echo', { timeout: T }, async () => {
+      const c = await dial(d.echoPort);
+      const got = collect(c, T);
+      c.end('ping');
+      assert.equal((await got).toString(), 'ping');
+    });
+
+    test('100 x 64 KiB both ways at once, hashes equal', { timeout: T * 2 }, async () => {
+      const c = await dial(d.echoPort);
+      const chunks = Array.from({ length: 100 }, () => randomBytes(64 << 10));
+      const got = collect(c, T * 2);
+      await writeAll(c, chunks);
+      const back = await got;
+      assert.equal(back.length, 100 * (64 << 10));
+      assert.equal(sha(back), sha(Buffer.concat(chunks)));
+    });
+
+    test('8 concurrent streams keep their bytes apart', { timeout: T * 2 }, async () => {
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const c = await dial(d.echoPort);
+          const data = randomBytes(256 << 10);
+          const got = collect(c, T * 2);
+          await writeAll(c, [data.subarray(0, 1000), data.subarray(1000)]);
+          assert.equal(sha(await got), sha(data));
+        }),
+      );
+    });
+
+    test('half-close from the client: the reply still arrives', { timeout: T }, async () => {
+      // covered byte-exactly by the echo cases (the client ends first, then reads to the end);
+      // here the client ends before the server has sent anything at all
+      const c = await dial(d.echoPort);
+      const got = collect(c, T);
+      c.end(Buffer.alloc(0));
+      assert.equal((await got).length, 0);
+    });
+
+    test('half-close from the server: the client still sends after the server finished', { timeout: T }, async (t) => {
+      if (s.serverHalfClose === false) {
+        t.skip('the peer closes both directions on a destination FIN (see the protocol test)');
+        return;
+      }
+      const c = await dial(d.greeterPort);
+      const hash = d.nextGreeterHash();
+      const greeting: Buffer[] = [];
+      c.on('data', (b: Buffer) => greeting.push(b));
+      const data = randomBytes(64 << 10);
+      // send while (or after) the server's FIN travels back
+      await new Promise<void>((resolve, reject) => {
+        c.once('end', resolve);
+        c.once('error', reject);
+        c.write(data.subarray(0, 10));
+      });
+      assert.equal(Buffer.concat(greeting).toString(), 'hello');
+      c.end(data.subarray(10));
+      assert.equal(await hash, sha(data));
+    });
+
+    test('client abort mid-stream frees the server side', { timeout: T }, async () => {
+      const base = d.liveEchoSockets();
+      const c = await dial(d.echoPort);
+      c.on('error', () => {});
+      c.on('data', () => {});
+      c.write(randomBytes(256 << 10));
+      await until(() => d.liveEchoSockets() > base, T, 'the destination to see the connection');
+      c.destroy();
+      await until(() => d.liveEchoSockets() === base, T, 'the destination socket to close after the client abort');
+    });
+
+    test('UDP echo', { timeout: T }, async (t) => {
+      if (!s.udp) {
+        t.skip('no UDP for this protocol/server');
+        return;
+      }
+      const pc = await s.outbound.dialUdp(metaFor({ host, port: d.udpPort }, 'udp'), { signal: AbortSignal.timeout(T) });
+      try {
+        const sent = new Set<string>();
+        const got = new Set<string>();
+        let done!: () => void;
+        const all = new Promise<void>((r) => (done = r));
+        pc.onMessage((data, from) => {
+          assert.equal(from.port, d.udpPort);
+          got.add(sha(data));
+          if (got.size === sent.size) done();
+        });
+        const payloads = Array.from({ length: 20 }, (_, i) => randomBytes(1 + i * 60));
+        for (const p of payloads) sent.add(sha(p));
+        // datagrams are lossy: resend the missing ones a few times
+        for (let round = 0; round < 5 && got.size < sent.size; round++) {
+          for (const p of payloads) if (!got.has(sha(p))) pc.send(p, { host, port: d.udpPort });
+          await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
+        }
+        assert.deepEqual([...got].sort(), [...sent].sort());
+      } finally {
+        pc.close();
+      }
+    });
+
+    test('wrong credentials fail cleanly: no data, bounded time', { timeout: T }, async (t) => {
+      if (!s.wrongCredentials) {
+        t.skip('the protocol has no credentials');
+        return;
+      }
+      let c: Duplex;
+      try {
+        c = await dial(d.echoPort, s.wrongCredentials);
+      } catch {
+        return; // refused at dial: clean
+      }
+      c.on('error', () => {});
+      const got: Buffer[] = [];
+      c.on('data', (b: Buffer) => got.push(b));
+      c.write('ping');
+      await new Promise<void>((resolve) => {
+        if (c.destroyed) return resolve();
+        c.once('close', () => resolve());
+        c.once('end', () => resolve());
+        // a server that stalls the bad client instead of closing is still "no data": bound it
+        setTimeout(() => {
+          c.destroy();
+          resolve();
+        }, Math.min(T, 8000)).unref();
+      });
+      assert.equal(Buffer.concat(got).toString(), '', 'no echoed bytes with wrong credentials');
+    });
+
+    test('no descriptor left open by the cases above', { timeout: T }, async () => {
+      await until(() => fdCount() <= fdsBefore + 2, T, `descriptors to return to ${fdsBefore} (now ${fdCount()})`);
+    });
+
+    test('server killed mid-stream: the client stream ends promptly', { timeout: T }, async (t) => {
+      if (!s.killServer) {
+        t.skip('server process not controllable here');
+        return;
+      }
+      const c = await dial(d.echoPort);
+      c.on('error', () => {});
+      c.on('data', () => {});
+      c.write(randomBytes(64 << 10));
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      // a dead server shows as a reset (close) or, on a half-open stream, a FIN (end)
+      const closed = new Promise<void>((r) => {
+        if (c.destroyed || c.readableEnded) r();
+        c.once('close', () => r());
+        c.once('end', () => r());
+      });
+      await s.killServer();
+      await closed;
+      assert.ok(Date.now() - t0 < T, 'closed in bounded time');
+    });
+  });
+}
