@@ -137,3 +137,27 @@ test('backpressure: a slow reader does not make the relay buffer everything', as
   assert.ok(serverSock.bytesRead <= 1 << 20);
   stop();
 });
+
+test('a client that ended before the relay started still half-closes the remote', async () => {
+  const { PassThrough } = await import('node:stream');
+  let sawEnd!: () => void;
+  const ended = new Promise<void>((r) => (sawEnd = r));
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.resume();
+    s.on('end', () => {
+      sawEnd();
+      s.destroy();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = new PassThrough();
+  client.end();
+  client.resume();
+  await once(client, 'end'); // the FIN was read while nobody relayed
+  const remote = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  pipe(client, remote, { upload: 0, download: 0 }, { idleTimeoutMs: 0 });
+  await ended;
+  remote.destroy();
+  server.close();
+});

@@ -58,7 +58,10 @@ class Relay {
     remote.on('close', this.#onRemoteClose);
     this.#armIdle(opts.idleTimeoutMs);
 
-    // A leg that died before the relay started would never emit 'close' again.
+    // A leg that ended or died before the relay started will not emit 'end' / 'close' again
+    // (a FIN right behind the request can be read while the handshake still runs).
+    if (client.readableEnded) this.#onClientEnd();
+    if (remote.readableEnded) this.#onRemoteEnd();
     if (client.closed) this.#onClientClose();
     if (remote.closed) this.#onRemoteClose();
   }
