@@ -43,8 +43,9 @@ export function connectTls(inner: Duplex, opts: TlsOptions, signal: AbortSignal)
       ALPNProtocols: opts.alpn ? [...opts.alpn] : undefined,
       rejectUnauthorized: !opts.skipCertVerify && pin === undefined,
       ca: opts.ca as tls.ConnectionOptions['ca'],
-      // with a pin, the name check is the pin's job too
-      checkServerIdentity: pin !== undefined || opts.skipCertVerify ? () => undefined : undefined,
+      // with a pin, the name check is the pin's job too. The key must be absent otherwise: an
+      // explicit undefined would override Node's default checker (an internal assertion)
+      ...(pin !== undefined || opts.skipCertVerify ? { checkServerIdentity: () => undefined } : {}),
     });
     const onAbort = (): void => fail(new ProxyError('ABORTED', 'TLS handshake aborted'));
     const fail = (err: Error): void => {
