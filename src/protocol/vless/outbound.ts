@@ -1,0 +1,124 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { formatAddress, type Address } from '../../core/address.js';
+import { errorMessage, ProxyError } from '../../core/errors.js';
+import type { Metadata } from '../../core/metadata.js';
+import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
+import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
+import type { OutboundDeps, ProxyDefinition } from '../registry.js';
+import { encodeVlessRequest, parseVlessResponse, VLESS_CMD, type VlessCommand } from './codec/header.js';
+import { encodeLengthFrames, LengthFrameDecoder } from './codec/packet.js';
+import { uuidBytes } from './codec/uuid.js';
+import { encodeXudpFrame, XudpDecoder } from './codec/xudp.js';
+import { HeaderStream } from './header-stream.js';
+import { vlessPacketEncoding, vlessSchema, type VlessOptions } from './options.js';
+import { StreamPacketConn } from './stream-packet-conn.js';
+import { PerDestinationPacketConn } from './udp-per-destination.js';
+
+/** Test hooks: trust anchors for a private CA. */
+export interface VlessExtras {
+  readonly ca?: string | Buffer;
+}
+
+/**
+ * A VLESS outbound over the proxy's transport stack (tcp, tls, ws, h2, grpc, http — built by
+ * transport/build.ts). TCP: the request header rides with the first client bytes; the response
+ * header is stripped from the first bytes back. UDP: XUDP (mihomo's default: Mux.Cool session 0
+ * on one stream, each datagram with its address) or, with `packet-encoding: none`, plain
+ * length-prefixed datagrams on one stream per destination. Destinations of UDP sessions are
+ * resolved to an IP first, as mihomo does.
+ */
+export function createVless(o: VlessOptions, deps: OutboundDeps, extras: VlessExtras = {}): Outbound {
+  const name = o.name;
+  const uuid = uuidBytes(o.uuid);
+  const encoding = vlessPacketEncoding(o);
+  const server = hostPort(o.server, o.port);
+  if ((o.flow?.trim() ?? '') !== '') deps.log.warn(`proxy "${name}": flow ${o.flow} ignored over ws, as mihomo does`);
+  const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: name, log: deps.log, ca: extras.ca });
+  // XUDP's GlobalID: a stable per-client tag (keyed, so it does not leak the address)
+  const gidKey = randomBytes(32);
+
+  async function open(cmd: VlessCommand, dest: Address | undefined, opts: DialOptions): Promise<HeaderStream> {
+    let header: Buffer;
+    try {
+      header = encodeVlessRequest(uuid, cmd, dest);
+    } catch (err) {
+      throw new ProxyError('PROTOCOL', `${server} connect error: ${errorMessage(err)}`, { cause: err });
+    }
+    let inner: Duplex;
+    try {
+      inner = await transport.connect(opts.dialer ?? deps.dialer, opts.signal);
+    } catch (err) {
+      const code = err instanceof ProxyError ? err.code : 'DIAL_FAILED';
+      throw new ProxyError(code, `${server} connect error: ${errorMessage(err)}`, { cause: err });
+    }
+    return new HeaderStream(inner, { header, response: parseVlessResponse, label: 'VLESS' });
+  }
+
+  async function resolved(to: Address, signal: AbortSignal): Promise<Address> {
+    if (isIP(to.host) !== 0) return to;
+    const ip = await deps.resolver.resolveIp(to.host, signal).catch(() => undefined);
+    if (ip === undefined) throw new ProxyError('RESOLVE_FAILED', `can't resolve ip of ${to.host}`);
+    return { host: ip, port: to.port };
+  }
+
+  async function plainLeg(to: Address, opts: DialOptions): Promise<PacketConn> {
+    const s = await open(VLESS_CMD.UDP, to, opts);
+    const decoder = new LengthFrameDecoder();
+    return new StreamPacketConn(
+      s,
+      {
+        encode: (data) => {
+          const frames = encodeLengthFrames(data);
+          return frames.length === 1 ? frames[0] : Buffer.concat(frames);
+        },
+        decode: (chunk) => ({ packets: decoder.push(chunk).map((data) => ({ data })) }),
+      },
+      to,
+    );
+  }
+
+  return {
+    name,
+    type: 'Vless',
+    udp: o.udp === true,
+    async dialTcp(meta: Metadata, opts: DialOptions): Promise<Duplex> {
+      return open(VLESS_CMD.TCP, meta.destination, opts);
+    },
+    async dialUdp(meta: Metadata, opts: DialOptions): Promise<PacketConn> {
+      const dest = await resolved(meta.destination, opts.signal);
+      if (encoding === 'none') {
+        const first = await plainLeg(dest, opts);
+        // later legs outlive the dial's signal: they belong to the session
+        return new PerDestinationPacketConn(first, dest, async (to) =>
+          plainLeg(await resolved(to, AbortSignal.timeout(10_000)), { dialer: opts.dialer, signal: AbortSignal.timeout(10_000) }),
+        );
+      }
+      const s = await open(VLESS_CMD.MUX, undefined, opts);
+      const gid = createHmac('sha256', gidKey).update(formatAddress(meta.source)).digest().subarray(0, 8);
+      const decoder = new XudpDecoder();
+      let first = true;
+      return new StreamPacketConn(
+        s,
+        {
+          encode: (data, to) => {
+            const frame = encodeXudpFrame(first, to, data, gid);
+            first = false;
+            return frame;
+          },
+          decode: (chunk) => decoder.push(chunk),
+        },
+        dest,
+      );
+    },
+    close: () => transport.close(),
+  };
+}
+
+/** `type: vless` proxies. */
+export const vlessDefinition: ProxyDefinition<VlessOptions> = {
+  type: 'vless',
+  schema: vlessSchema,
+  create: (o, deps) => createVless(o, deps),
+};
