@@ -1,5 +1,6 @@
 import { CidrList } from './common/cidr.js';
 import { createLogger, type Logger } from './common/log.js';
+import { isServerListener } from './config/listener.js';
 import type { Config } from './config/load.js';
 import { formatAddress } from './core/address.js';
 import { ConfigError, type ConfigIssue } from './core/config-issue.js';
@@ -10,6 +11,7 @@ import type { Rule } from './core/rule.js';
 import { createSystemResolver } from './dns/system-resolver.js';
 import { SelectGroup } from './group/select.js';
 import { startInbound, type InboundOptions } from './inbound/listener.js';
+import { SERVER_TITLES, startServerInbound } from './inbound/server/start.js';
 import { createRegistry } from './protocol/index.js';
 import { createDirect } from './protocol/direct/outbound.js';
 import { createPass } from './protocol/pass/outbound.js';
@@ -123,6 +125,12 @@ export class App {
     const inbounds: Inbound[] = [];
     try {
       for (const l of config.listeners) {
+        if (isServerListener(l)) {
+          const inbound = await startServerInbound({ ...l, handler: tunnel, log });
+          inbounds.push(inbound);
+          log.info(`${SERVER_TITLES[l.type]}[${l.name}] proxy listening at: ${formatAddress(inbound.address())}`);
+          continue;
+        }
         const lan = l.applyLanPolicy && g.allowLan;
         const options: InboundOptions = {
           name: l.name,

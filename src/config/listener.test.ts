@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import { ProxyRegistry } from '../protocol/registry.js';
-import { loadConfig } from './load.js';
+import { loadConfig, type ListenerConfig } from './load.js';
+
+/** a mixed / http / socks listener */
+type Basic = Extract<ListenerConfig, { readonly udp: boolean }>;
 
 const load = (text: string) => loadConfig(text, { registry: new ProxyRegistry() });
 
@@ -17,7 +20,7 @@ function errorsOf(text: string): readonly ConfigIssue[] {
 }
 
 /** name, type, listen, port, udp of each listener */
-const brief = (text: string) => load(text).config.listeners.map((l) => [l.name, l.type, l.listen, l.port, l.udp]);
+const brief = (text: string) => load(text).config.listeners.map((l) => [l.name, l.type, l.listen, l.port, (l as Basic).udp]);
 
 describe('listeners from the *-port keys', () => {
   it('derives DEFAULT-MIXED, DEFAULT-HTTP and DEFAULT-SOCKS on loopback without allow-lan', () => {
@@ -26,7 +29,7 @@ describe('listeners from the *-port keys', () => {
       ['DEFAULT-HTTP', 'http', '127.0.0.1', 7891, false],
       ['DEFAULT-SOCKS', 'socks', '127.0.0.1', 7892, true],
     ]);
-    const l = load('mixed-port: 7890').config.listeners[0];
+    const l = load('mixed-port: 7890').config.listeners[0] as Basic;
     assert.equal(l.applyLanPolicy, true);
     assert.equal(l.users, undefined);
     assert.equal(l.path, 'mixed-port');
@@ -82,7 +85,7 @@ listeners:
     port: 10803
     users: []
 `);
-    const ls = config.listeners;
+    const ls = config.listeners as readonly Basic[];
     assert.deepEqual(ls.map((l) => [l.name, l.type, l.listen, l.port, l.udp, l.applyLanPolicy]), [
       ['in-mixed', 'mixed', '0.0.0.0', 10801, true, true],
       ['in-http', 'http', '127.0.0.1', 10802, false, true],
@@ -181,5 +184,71 @@ rules:
     assert.deepEqual(issues.map((i) => [i.path, i.line]), [['inbound.mixed', 3], ['inbound.tun', 4], ['inbound.socks.listen', 5]]);
     assert.match(issues[0].message, /duplicate listener name DEFAULT-MIXED/);
     assert.match(issues[1].message, /inbound type tun not supported yet/);
+  });
+});
+
+describe('server listeners (vless, trojan, vmess, shadowsocks)', () => {
+  it('reads mihomo keys: users, ws-path, grpc-service-name, certificate, cipher/password', () => {
+    const { config, warnings } = load(`
+listeners:
+  - name: vl
+    type: vless
+    port: 10001
+    users: [{ username: a, uuid: 7d5d5a7e-9d7c-4d6e-8f5b-2f3a1b2c3d4e, flow: "" }]
+    ws-path: /ws
+    certificate: ./c.pem
+    private-key: ./k.pem
+  - { name: tr, type: trojan, listen: 127.0.0.1, port: 10002, users: [{ username: b, password: 123 }], grpc-service-name: gun }
+  - { name: vm, type: vmess, port: 10003, users: [{ uuid: u1, alterId: 0 }] }
+  - { name: ss, type: shadowsocks, port: 10004, cipher: aes-128-gcm, password: pw }
+`);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(
+      config.listeners.map((l) => ({ ...l, line: undefined, path: undefined })),
+      [
+        { name: 'vl', type: 'vless', listen: '0.0.0.0', port: 10001, users: [{ name: 'a', secret: '7d5d5a7e-9d7c-4d6e-8f5b-2f3a1b2c3d4e' }], wsPath: '/ws', certificate: './c.pem', privateKey: './k.pem', line: undefined, path: undefined },
+        { name: 'tr', type: 'trojan', listen: '127.0.0.1', port: 10002, users: [{ name: 'b', secret: '123' }], grpcServiceName: 'gun', line: undefined, path: undefined },
+        { name: 'vm', type: 'vmess', listen: '0.0.0.0', port: 10003, users: [{ name: '0', secret: 'u1' }], line: undefined, path: undefined },
+        { name: 'ss', type: 'shadowsocks', listen: '0.0.0.0', port: 10004, users: [], cipher: 'aes-128-gcm', password: 'pw', line: undefined, path: undefined },
+      ],
+    );
+  });
+
+  it('refuses what it cannot honour, naming the key', () => {
+    const issues = errorsOf(`
+listeners:
+  - { name: a, type: vless, port: 1, users: [{ uuid: x, flow: xtls-rprx-vision }] }
+  - { name: b, type: vless, port: 2, users: [{ uuid: x }], reality-config: { dest: x } }
+  - { name: c, type: trojan, port: 3 }
+  - { name: d, type: vmess, port: 4, users: [{ uuid: x, alterId: 64 }] }
+  - { name: e, type: vmess, port: 5, users: [{ uuid: x }], decryption: none }
+  - { name: f, type: trojan, port: 6, users: [{ password: p }], certificate: c.pem }
+  - { name: g, type: shadowsocks, port: 7, password: p }
+  - { name: h, type: tuic, port: 8 }
+`);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.message]),
+      [
+        ['listeners[0].users[0].flow', 'flow xtls-rprx-vision not supported yet'],
+        ['listeners[1].reality-config', 'listener option reality-config not supported yet'],
+        ['listeners[2].users', 'a trojan listener needs at least one user'],
+        ['listeners[3].users[0].alterId', 'legacy VMess (alterId > 0) not supported yet; use alterId 0'],
+        ['listeners[4].decryption', 'listener option decryption not supported yet'],
+        ['listeners[5]', 'certificate and private-key go together'],
+        ['listeners[6].cipher', 'missing'],
+        ['listeners[7].type', 'listener type tuic not supported yet'],
+      ],
+    );
+  });
+
+  it('warns about keys it ignores', () => {
+    const { warnings } = load('listeners:\n  - { name: s, type: shadowsocks, port: 1, cipher: aes-128-gcm, password: p, udp: true, mux-option: {} }\n');
+    assert.deepEqual(
+      warnings.map((w) => [w.path, w.message]),
+      [
+        ['listeners[0].mux-option', 'listener option mux-option not supported yet, ignored'],
+        ['listeners[0].udp', 'UDP relay on shadowsocks listeners not supported yet, ignored'],
+      ],
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseHostPort } from '../core/address.js';
 import { type Issues, type Located, isRecord, locate } from './issues.js';
+import { parseServerListener, SERVER_LISTENER_TYPES, type ServerListenerFields } from './server-listener.js';
 import { bindIp, boolLike, nameLike, portLike, userList } from './values.js';
 
 /** The inbound types clash-ts can start. */
@@ -8,7 +9,7 @@ export const LISTENER_TYPES = ['mixed', 'http', 'socks'] as const;
 
 /** mihomo's other `listeners:` types: recognised, reported as not supported yet. */
 const LATER_TYPES = new Set([
-  'tproxy', 'redir', 'tunnel', 'tun', 'shadowsocks', 'vmess', 'vless', 'trojan', 'hysteria2', 'tuic',
+  'tproxy', 'redir', 'tunnel', 'tun', 'hysteria2', 'tuic',
   'anytls', 'mieru', 'sudoku',
 ]);
 
@@ -41,8 +42,19 @@ export const listenerEntrySchema = z
 
 const KNOWN_KEYS = new Set(Object.keys(listenerEntrySchema.in.shape));
 
+/** A mixed / http / socks inbound to start, from `listeners:`, `inbound:` or the *-port keys. */
+export type ProxyListenerConfig = z.output<typeof listenerEntrySchema> & Located;
+
+/** A vless / trojan / vmess / shadowsocks listener (clash-ts as a server). */
+export type ServerListenerConfig = ServerListenerFields & Located;
+
 /** An inbound to start: every one, from `listeners:`, `inbound:` or the *-port keys. */
-export type ListenerConfig = z.output<typeof listenerEntrySchema> & Located;
+export type ListenerConfig = ProxyListenerConfig | ServerListenerConfig;
+
+/** Whether `l` is a server-protocol listener (vless, trojan, vmess, shadowsocks). */
+export function isServerListener(l: { readonly type: string }): l is ServerListenerConfig {
+  return (SERVER_LISTENER_TYPES as readonly string[]).includes(l.type);
+}
 
 /** Validates `listeners:`. */
 export function parseListenerEntries(raw: unknown, issues: Issues): ListenerConfig[] {
@@ -56,6 +68,11 @@ export function parseListenerEntries(raw: unknown, issues: Issues): ListenerConf
     if (!isRecord(item)) return issues.error(at, 'expected a mapping');
     const type = item.type;
     if (typeof type !== 'string') return issues.error([...at, 'type'], 'missing type');
+    if (isServerListener({ type })) {
+      const server = parseServerListener(item, at, issues);
+      if (server) out.push({ ...server, ...locate(issues, at) });
+      return;
+    }
     if (!(LISTENER_TYPES as readonly string[]).includes(type)) {
       const message = LATER_TYPES.has(type) ? `listener type ${type} not supported yet` : `unknown listener type ${type}`;
       return issues.error([...at, 'type'], message);
