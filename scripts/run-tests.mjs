@@ -25,7 +25,8 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// A hung test must fail, not stall CI: every test gets a bound (suites set tighter ones).
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=120000', ...files], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);

@@ -185,6 +185,9 @@ export class HttpProxy {
   }
 }
 
+/** The common answer, encoded once (it is written for every CONNECT). */
+const ESTABLISHED_11 = Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n', 'latin1');
+
 /** CONNECT's answer: `200 Connection established` once the outbound is up, else 502. */
 class ConnectReply implements TcpReply {
   constructor(
@@ -192,7 +195,7 @@ class ConnectReply implements TcpReply {
     readonly version: string,
   ) {}
   connected(): void {
-    this.socket.write(`HTTP/${this.version} 200 Connection established\r\n\r\n`);
+    this.socket.write(this.version === '1.1' ? ESTABLISHED_11 : `HTTP/${this.version} 200 Connection established\r\n\r\n`);
   }
   failed(): void {
     this.socket.end(`HTTP/${this.version} 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

@@ -86,7 +86,7 @@ export function connectAny(
   signal: AbortSignal,
 ): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
-    const racers = groups.map((g) => ({ ...g, ctl: new AbortController(), errors: [] as unknown[] }));
+    const racers = groups.map((g) => ({ ...g, ctl: new AbortController(), errors: [] as unknown[], settled: false }));
     const start = Date.now();
     let pending = racers.length;
     let done = false;
@@ -100,7 +100,8 @@ export function connectAny(
       done = true;
       clearTimeout(holdTimer);
       signal.removeEventListener('abort', onAbort);
-      for (const r of racers) r.ctl.abort();
+      // only racers still dialing need stopping: abort() builds an exception, on every dial
+      for (const r of racers) if (!r.settled) r.ctl.abort();
       if (held && held !== sock) held.destroy();
       if (sock) {
         if (onParkedError) sock.removeListener('error', onParkedError);
@@ -125,6 +126,7 @@ export function connectAny(
       serial(r.ips, port, r.ctl.signal, r.errors).then(
         (sock) => {
           pending--;
+          r.settled = true;
           if (done) {
             sock.destroy(); // connected in the same tick the race was decided
             return;
@@ -142,6 +144,7 @@ export function connectAny(
         },
         () => {
           pending--;
+          r.settled = true;
           if (!done) settleIfAllDone();
         },
       );
