@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { formatIPv6, ipWords, wordsFromBytes } from '../../../common/cidr.js';
-import { unmapIPv4, type Address } from '../../../core/address.js';
+import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
 import type { ParseStep } from '../../http/read-message.js';
 
@@ -33,6 +33,12 @@ export function encodeSocksAddress(a: Address): Buffer {
   return out;
 }
 
+/** Whether the 16 bytes at `at` are an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+function isMappedV4(buf: Buffer, at: number): boolean {
+  for (let i = 0; i < 10; i++) if (buf[at + i] !== 0) return false;
+  return buf[at + 10] === 0xff && buf[at + 11] === 0xff;
+}
+
 /**
  * Parses ATYP ADDR PORT at `at`. Undefined while truncated; throws PROTOCOL for an unknown
  * address type or an empty domain. IPv4-mapped IPv6 comes back as IPv4.
@@ -49,7 +55,9 @@ export function parseSocksAddress(buf: Buffer, at: number): ParseStep<Address> {
   } else if (atyp === ATYP.IPV6) {
     portAt = at + 17;
     if (buf.length < portAt + 2) return undefined;
-    host = unmapIPv4(formatIPv6(wordsFromBytes(buf, at + 1)));
+    host = isMappedV4(buf, at + 1)
+      ? `${buf[at + 13]}.${buf[at + 14]}.${buf[at + 15]}.${buf[at + 16]}`
+      : formatIPv6(wordsFromBytes(buf, at + 1));
   } else if (atyp === ATYP.DOMAIN) {
     if (buf.length < at + 2) return undefined;
     const len = buf[at + 1];
