@@ -45,7 +45,13 @@ export function connectTls(inner: Duplex, opts: TlsOptions, signal: AbortSignal)
       ca: opts.ca as tls.ConnectionOptions['ca'],
       // with a pin, the name check is the pin's job too. The key must be absent otherwise: an
       // explicit undefined would override Node's default checker (an internal assertion)
-      ...(pin !== undefined || opts.skipCertVerify ? { checkServerIdentity: () => undefined } : {}),
+      ...(pin !== undefined || opts.skipCertVerify
+        ? { checkServerIdentity: () => undefined }
+        : // an IP server name sends no SNI, and without a host Node would check 'localhost':
+          // verify the certificate against the IP itself (its IP SANs), as mihomo does
+          opts.serverName !== undefined && servername === undefined
+          ? { checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(opts.serverName!, cert) }
+          : {}),
     });
     const onAbort = (): void => fail(new ProxyError('ABORTED', 'TLS handshake aborted'));
     const fail = (err: Error): void => {
