@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
-import { decodePortAddress } from '../../protocol/vless/codec/address.js';
+import { decodePortAddress } from '../../protocol/common/port-address.js';
 import { VLESS_CMD, VLESS_VERSION } from '../../protocol/vless/codec/header.js';
 import { encodeLengthFrames, LengthFrameDecoder } from '../../protocol/vless/codec/packet.js';
 import { uuidBytes } from '../../protocol/vless/codec/uuid.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ProxyError } from '../../../core/errors.js';
-import { decodePortAddress } from './address.js';
+import { decodePortAddress } from '../../common/port-address.js';
 import { encodeVlessRequest, parseVlessResponse, VLESS_CMD } from './header.js';
 import { uuidBytes } from './uuid.js';
 

@@ -1,6 +1,6 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { portAddressSize, writePortAddress } from './address.js';
+import { portAddressSize, writePortAddress } from '../../common/port-address.js';
 
 /** VLESS protocol version: the only one there is (the "preview" 0). */
 export const VLESS_VERSION = 0;

@@ -1,6 +1,6 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { decodePortAddress, portAddressSize, writePortAddress } from './address.js';
+import { decodePortAddress, portAddressSize, writePortAddress } from '../../common/port-address.js';
 
 /** Mux.Cool session states. */
 const STATUS = { NEW: 1, KEEP: 2, END: 3, KEEP_ALIVE: 4 } as const;

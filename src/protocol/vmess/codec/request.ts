@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { addressPortSize, readAddressPort, writeAddressPort } from './address.js';
+import { decodePortAddress, portAddressSize, writePortAddress } from '../../common/port-address.js';
 
 /** Request option bits (v2ray's RequestOption). */
 export const OPTION = {
@@ -46,7 +46,7 @@ export function fnv1a32(b: Buffer, end: number): number {
 export function encodeRequest(r: RequestHeader, padding = Math.floor(Math.random() * 16)): Buffer {
   const p = padding & 0x0f;
   const hasAddr = r.command !== COMMAND.MUX && r.destination !== undefined;
-  const size = 41 + (hasAddr ? addressPortSize(r.destination!) : 0) + p + 4;
+  const size = 41 + (hasAddr ? portAddressSize(r.destination!) : 0) + p + 4;
   const out = Buffer.allocUnsafe(size);
   out[0] = 1;
   r.bodyIv.copy(out, 1, 0, 16);
@@ -57,7 +57,7 @@ export function encodeRequest(r: RequestHeader, padding = Math.floor(Math.random
   out[36] = 0;
   out[37] = r.command;
   let at = 38;
-  if (hasAddr) at = writeAddressPort(out, at, r.destination!);
+  if (hasAddr) at = writePortAddress(out, at, r.destination!);
   if (p > 0) randomFillSync(out, at, p);
   at += p;
   out.writeUInt32BE(fnv1a32(out, at), at);
@@ -76,10 +76,10 @@ export function decodeRequest(b: Buffer): RequestHeader {
   let at = 38;
   let destination: Address | undefined;
   if (command === COMMAND.TCP || command === COMMAND.UDP) {
-    const a = readAddressPort(b, at);
+    const a = decodePortAddress(b, at);
     if (!a) return bad('truncated address');
-    destination = a.address;
-    at = a.end;
+    destination = a.value;
+    at += a.length;
   } else if (command !== COMMAND.MUX) bad(`unknown command ${command}`);
   at += p;
   if (b.length !== at + 4) bad('length does not match its contents');

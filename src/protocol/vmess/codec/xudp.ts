@@ -1,6 +1,6 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { addressPortSize, readAddressPort, writeAddressPort } from './address.js';
+import { decodePortAddress, portAddressSize, writePortAddress } from '../../common/port-address.js';
 import type { ByteQueue } from './byte-queue.js';
 
 /** Mux.Cool frame statuses. */
@@ -16,7 +16,7 @@ const NETWORK_UDP = 2;
  * v2ray 4.34 sends everything to the New frame's destination).
  */
 export function encodeXudpFrame(first: boolean, to: Address, data: Buffer): Buffer {
-  const addrLen = addressPortSize(to);
+  const addrLen = portAddressSize(to);
   const out = Buffer.allocUnsafe(2 + 5 + addrLen + 2 + data.length);
   out.writeUInt16BE(5 + addrLen, 0);
   out[2] = 0;
@@ -24,7 +24,7 @@ export function encodeXudpFrame(first: boolean, to: Address, data: Buffer): Buff
   out[4] = first ? STATUS.NEW : STATUS.KEEP;
   out[5] = OPTION_DATA;
   out[6] = NETWORK_UDP;
-  let at = writeAddressPort(out, 7, to);
+  let at = writePortAddress(out, 7, to);
   out.writeUInt16BE(data.length, at);
   at += 2;
   data.copy(out, at);
@@ -63,9 +63,9 @@ export function readXudpFrame(q: ByteQueue, fallback: Address): XudpPacket | 'en
     let from = fallback;
     if (status === STATUS.KEEP && metaLen > 4) {
       const meta = b.subarray(2, 2 + metaLen);
-      const a = readAddressPort(meta, 5);
+      const a = decodePortAddress(meta, 5);
       if (!a) throw new ProxyError('PROTOCOL', 'XUDP frame address overruns its metadata');
-      from = a.address;
+      from = a.value;
     }
     q.take(2 + metaLen);
     const data = option & OPTION_DATA ? q.take(2 + dataLen).subarray(2) : undefined;

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import type { Address } from '../../../core/address.js';
-import { ProxyError } from '../../../core/errors.js';
-import { formatIPv6, ipWords, wordsFromBytes } from '../../../common/cidr.js';
+import type { Address } from '../../core/address.js';
+import { ProxyError } from '../../core/errors.js';
+import { formatIPv6, ipWords, wordsFromBytes } from '../../common/cidr.js';
 
 /** Address types of the V2Ray family (VLESS, VMess, Mux.Cool): port first, then the address. */
 export const ATYP = { IPV4: 1, DOMAIN: 2, IPV6: 3 } as const;
