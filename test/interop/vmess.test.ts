@@ -108,8 +108,10 @@ for (const c of CASES) {
         udp: c.udp !== undefined,
         wrongCredentials: wrong,
         // without a chunk stream (none) the body has no EOF chunk, so v2ray can only
-        // signal the destination's FIN by closing the whole connection
-        serverHalfClose: c.cipher !== 'none',
+        // signal the destination's FIN by closing the whole connection; over ws its EOF chunk
+        // races the close frame it sends right after (a WebSocket cannot half-close), so bytes
+        // sent after the destination's FIN are lost there now and then
+        serverHalfClose: c.cipher !== 'none' && c.net !== 'ws',
         killServer: () => peer.kill(),
         async teardown() {
           await outbound.close();
