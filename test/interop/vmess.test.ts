@@ -112,6 +112,10 @@ for (const c of CASES) {
         // races the close frame it sends right after (a WebSocket cannot half-close), so bytes
         // sent after the destination's FIN are lost there now and then
         serverHalfClose: c.cipher !== 'none' && c.net !== 'ws',
+        // over h2, v2ray 4.34 finishes its response stream when our request body ends and now
+        // and then cuts the reply's last chunk doing so ("truncated mid-chunk" on our side):
+        // the echo cases read their known length before closing there
+        clientHalfClose: c.net !== 'h2',
         killServer: () => peer.kill(),
         async teardown() {
           await outbound.close();
