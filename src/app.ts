@@ -20,6 +20,7 @@ import { createReject, createRejectDrop } from './protocol/reject/outbound.js';
 import { RuleEngine } from './rule/engine.js';
 import { parseRule } from './rule/parse.js';
 import { createSystemDialer } from './transport/system-dialer.js';
+import { WarmPoolRegistry } from './transport/warm-pool-registry.js';
 import { Router } from './tunnel/route.js';
 import { Tracker } from './tunnel/tracker.js';
 import { Tunnel } from './tunnel/tunnel.js';
@@ -89,16 +90,19 @@ export class App {
   readonly tracker: Tracker;
   readonly graph: Graph;
   readonly inbounds: readonly Inbound[];
+  /** warm TLS pools (clash-ts extension); `metrics()` is what a metrics endpoint reads */
+  readonly warmPools: WarmPoolRegistry;
   readonly #tunnel: Tunnel;
   readonly #closeResolver: () => void;
 
-  private constructor(config: Config, log: Logger, tracker: Tracker, graph: Graph, tunnel: Tunnel, inbounds: Inbound[], closeResolver: () => void) {
+  private constructor(config: Config, log: Logger, tracker: Tracker, graph: Graph, tunnel: Tunnel, inbounds: Inbound[], warmPools: WarmPoolRegistry, closeResolver: () => void) {
     this.config = config;
     this.log = log;
     this.tracker = tracker;
     this.graph = graph;
     this.#tunnel = tunnel;
     this.inbounds = inbounds;
+    this.warmPools = warmPools;
     this.#closeResolver = closeResolver;
   }
 
@@ -108,11 +112,14 @@ export class App {
     const log = opts.log ?? createLogger(g.logLevel);
     const registry = opts.registry ?? createRegistry();
     const resolver = createSystemResolver({ ipv6: g.ipv6, log });
-    const deps: OutboundDeps = { resolver, log, dialer: createSystemDialer({ resolver }) };
+    const dialer = createSystemDialer({ resolver });
+    const warmPools = new WarmPoolRegistry({ log, dialer, defaults: g.warmPool });
+    const deps: OutboundDeps = { resolver, log, dialer, warmPool: warmPools };
     let graph: Graph;
     try {
       graph = buildGraph(config, registry, deps);
     } catch (err) {
+      warmPools.close();
       resolver.close();
       throw err;
     }
@@ -152,10 +159,11 @@ export class App {
     } catch (err) {
       await Promise.allSettled(inbounds.map((i) => i.close()));
       tunnel.close();
+      warmPools.close();
       resolver.close();
       throw err;
     }
-    return new App(config, log, tracker, graph, tunnel, inbounds, () => resolver.close());
+    return new App(config, log, tracker, graph, tunnel, inbounds, warmPools, () => resolver.close());
   }
 
   /** Finds a started inbound by name. */
@@ -172,6 +180,7 @@ export class App {
     while (this.tracker.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     this.tracker.closeAll();
     this.#tunnel.close();
+    this.warmPools.close();
     await Promise.allSettled([...this.graph.outbounds.values()].map((o) => o.close()));
     this.#closeResolver();
   }

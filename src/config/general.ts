@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Issues } from './issues.js';
 import { boolLike, cidrList } from './values.js';
+import { WARM_POOL_CONFIG_DEFAULTS, warmPoolConfigSchema } from './warm-pool.js';
 
 /** The tunnel modes; YAML spells them in any case (`Rule`). */
 export const MODES = ['rule', 'global', 'direct'] as const;
@@ -35,6 +36,8 @@ export const generalSchema = z
     'skip-auth-prefixes': cidrList.default([]),
     'lan-allowed-ips': cidrList.default(['0.0.0.0/0', '::/0']),
     'lan-disallowed-ips': cidrList.default([]),
+    /** clash-ts extension: pre-handshaken TLS connections (see config/warm-pool.ts) */
+    'warm-pool': warmPoolConfigSchema.default(WARM_POOL_CONFIG_DEFAULTS),
   })
   .transform((r) => ({
     mode: r.mode,
@@ -46,6 +49,7 @@ export const generalSchema = z
     skipAuthPrefixes: r['skip-auth-prefixes'].map((s) => s.trim()),
     lanAllowedIps: r['lan-allowed-ips'].map((s) => s.trim()),
     lanDisallowedIps: r['lan-disallowed-ips'].map((s) => s.trim()),
+    warmPool: r['warm-pool'],
   }));
 
 /** The general section without the controller keys. */

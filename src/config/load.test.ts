@@ -114,6 +114,7 @@ external-controller: 0.0.0.0:9093
 external-ui: ui
 secret: s3cret
 dns: { enable: false, nameserver: [1.1.1.1] }
+warm-pool: { min: 1, max: 4, max-idle: 2 }
 `);
     assert.deepEqual(warnings, []);
     assert.deepEqual(config.general, {
@@ -132,6 +133,7 @@ dns: { enable: false, nameserver: [1.1.1.1] }
       externalController: '0.0.0.0:9093',
       externalUi: 'ui',
       secret: 's3cret',
+      warmPool: { enable: true, min: 1, max: 4, maxIdleMs: 2000 },
     });
     assert.deepEqual(config.dns, { enable: false });
   });

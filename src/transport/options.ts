@@ -69,6 +69,28 @@ export const echOptsSchema = z.looseObject({
   config: text.optional(),
 });
 
+/** A duration in seconds (a number, fractions allowed) or with a unit: `500ms`, `3s`, `1m`; → ms. */
+const durationMs = z.preprocess((v) => {
+  if (typeof v === 'number') return v * 1000;
+  if (typeof v !== 'string') return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(v);
+  if (!m) return v;
+  const unit = (m[2] ?? 's').toLowerCase();
+  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000);
+}, z.number().min(0));
+
+/**
+ * `warm-pool` (a clash-ts extension): pre-handshaken TLS connections for this proxy, overriding
+ * the global `warm-pool:` key by key. `true`/`false` alone is shorthand for `{ enable }`.
+ */
+export const warmPoolOptsSchema = z.union([
+  bool.transform((enable) => ({ enable })),
+  z.looseObject({ enable: bool.optional(), min: count.optional(), max: count.optional(), 'max-idle': durationMs.optional() }),
+]);
+
+/** The parsed per-proxy `warm-pool`. */
+export type WarmPoolOpts = z.output<typeof warmPoolOptsSchema>;
+
 /**
  * The transport keys of a proxies mapping, as a zod shape protocols spread into their schemas:
  * `z.looseObject({ ...transportShape, uuid: … })`. All optional; combinations are checked by
@@ -91,6 +113,7 @@ export const transportShape = {
   'http-opts': httpOptsSchema.optional(),
   'reality-opts': realityOptsSchema.optional(),
   'ech-opts': echOptsSchema.optional(),
+  'warm-pool': warmPoolOptsSchema.optional(),
 };
 
 const transportObject = z.looseObject(transportShape);

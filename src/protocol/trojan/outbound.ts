@@ -38,6 +38,7 @@ export function createTrojan(o: TrojanOptions, deps: OutboundDeps, extras: Troja
     tlsDefault: true,
     alpnDefault: TROJAN_ALPN,
     ca: extras.ca,
+    warmPool: deps.warmPool,
   });
 
   async function open(cmd: TrojanCommand, dest: Address, opts: DialOptions): Promise<HeaderStream> {

@@ -35,7 +35,7 @@ export function createVless(o: VlessOptions, deps: OutboundDeps, extras: VlessEx
   const encoding = vlessPacketEncoding(o);
   const server = hostPort(o.server, o.port);
   if ((o.flow?.trim() ?? '') !== '') deps.log.warn(`proxy "${name}": flow ${o.flow} ignored over ws, as mihomo does`);
-  const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: name, log: deps.log, ca: extras.ca });
+  const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: name, log: deps.log, ca: extras.ca, warmPool: deps.warmPool });
   // XUDP's GlobalID: a stable per-client tag (keyed, so it does not leak the address)
   const gidKey = randomBytes(32);
 

@@ -24,7 +24,7 @@ export interface VmessExtras {
  */
 export function createVmess(o: VmessOptions, deps: OutboundDeps, extras: VmessExtras = {}): Outbound {
   const who = `proxy "${o.name}"`;
-  const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: o.name, log: deps.log, ca: extras.ca });
+  const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: o.name, log: deps.log, ca: extras.ca, warmPool: deps.warmPool });
   if (!isUuidText(o.uuid)) deps.log.warn(`${who}: uuid is not a UUID; using its name-based UUID v5, as mihomo does`);
   for (const key of ['interface-name', 'routing-mark', 'tfo', 'mptcp'] as const) {
     if (o[key] !== undefined && o[key] !== '' && o[key] !== 0 && o[key] !== false) deps.log.warn(`${who}: ${key} is not supported here and is ignored`);
