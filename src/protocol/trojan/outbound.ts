@@ -1,11 +1,10 @@
 import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
-import { errorMessage, ProxyError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
-import { HeaderStream } from '../vless/header-stream.js';
+import { HeaderStream, openHeaderStream } from '../vless/header-stream.js';
 import { StreamPacketConn } from '../vless/stream-packet-conn.js';
 import { encodeTrojanRequest, TROJAN_CMD, trojanPasswordKey, type TrojanCommand } from './codec/header.js';
 import { encodeTrojanPacket, TrojanPacketDecoder } from './codec/packet.js';
@@ -41,22 +40,8 @@ export function createTrojan(o: TrojanOptions, deps: OutboundDeps, extras: Troja
     warmPool: deps.warmPool,
   });
 
-  async function open(cmd: TrojanCommand, dest: Address, opts: DialOptions): Promise<HeaderStream> {
-    let header: Buffer;
-    try {
-      header = encodeTrojanRequest(key, cmd, dest);
-    } catch (err) {
-      throw new ProxyError('PROTOCOL', `${server} connect error: ${errorMessage(err)}`, { cause: err });
-    }
-    let inner: Duplex;
-    try {
-      inner = await transport.connect(opts.dialer ?? deps.dialer, opts.signal);
-    } catch (err) {
-      const code = err instanceof ProxyError ? err.code : 'DIAL_FAILED';
-      throw new ProxyError(code, `${server} connect error: ${errorMessage(err)}`, { cause: err });
-    }
-    return new HeaderStream(inner, { header, label: 'Trojan' });
-  }
+  const open = (cmd: TrojanCommand, dest: Address, opts: DialOptions): Promise<HeaderStream> =>
+    openHeaderStream(transport, deps.dialer, opts, server, () => encodeTrojanRequest(key, cmd, dest), { label: 'Trojan' });
 
   return {
     name,

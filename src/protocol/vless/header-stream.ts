@@ -1,5 +1,7 @@
 import { Duplex } from 'node:stream';
-import { ProxyError } from '../../core/errors.js';
+import { errorMessage, ProxyError } from '../../core/errors.js';
+import type { DialOptions, Dialer } from '../../core/outbound.js';
+import type { Transport } from '../../transport/build.js';
 
 /**
  * Parses a server's response header at the start of the stream: its length once complete,
@@ -17,6 +19,35 @@ export interface HeaderStreamOptions {
   readonly flushDelayMs?: number;
   /** names the protocol in errors: `VLESS`, `Trojan` */
   readonly label: string;
+}
+
+/**
+ * Encodes the request header, connects the transport (the previous hop or `dialer`) and wraps
+ * the stream: the one dial path of the header-then-payload protocols (VLESS, Trojan). Errors
+ * name `server`; an unencodable header is PROTOCOL, a failed connect keeps its code.
+ */
+export async function openHeaderStream(
+  transport: Transport,
+  dialer: Dialer,
+  opts: DialOptions,
+  server: string,
+  encode: () => Buffer,
+  stream: Omit<HeaderStreamOptions, 'header'>,
+): Promise<HeaderStream> {
+  let header: Buffer;
+  try {
+    header = encode();
+  } catch (err) {
+    throw new ProxyError('PROTOCOL', `${server} connect error: ${errorMessage(err)}`, { cause: err });
+  }
+  let inner: Duplex;
+  try {
+    inner = await transport.connect(opts.dialer ?? dialer, opts.signal);
+  } catch (err) {
+    const code = err instanceof ProxyError ? err.code : 'DIAL_FAILED';
+    throw new ProxyError(code, `${server} connect error: ${errorMessage(err)}`, { cause: err });
+  }
+  return new HeaderStream(inner, { ...stream, header });
 }
 
 /** mihomo's tunnel waits up to 200 ms for the client's first bytes; we wait on the stream instead. */

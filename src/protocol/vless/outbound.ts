@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { formatAddress, type Address } from '../../core/address.js';
-import { errorMessage, ProxyError } from '../../core/errors.js';
+import { ProxyError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
@@ -11,7 +11,7 @@ import { encodeVlessRequest, parseVlessResponse, VLESS_CMD, type VlessCommand } 
 import { encodeLengthFrames, LengthFrameDecoder } from './codec/packet.js';
 import { uuidBytes } from './codec/uuid.js';
 import { encodeXudpFrame, XudpDecoder } from './codec/xudp.js';
-import { HeaderStream } from './header-stream.js';
+import { HeaderStream, openHeaderStream } from './header-stream.js';
 import { vlessPacketEncoding, vlessSchema, type VlessOptions } from './options.js';
 import { StreamPacketConn } from './stream-packet-conn.js';
 import { PerDestinationPacketConn } from './udp-per-destination.js';
@@ -39,22 +39,11 @@ export function createVless(o: VlessOptions, deps: OutboundDeps, extras: VlessEx
   // XUDP's GlobalID: a stable per-client tag (keyed, so it does not leak the address)
   const gidKey = randomBytes(32);
 
-  async function open(cmd: VlessCommand, dest: Address | undefined, opts: DialOptions): Promise<HeaderStream> {
-    let header: Buffer;
-    try {
-      header = encodeVlessRequest(uuid, cmd, dest);
-    } catch (err) {
-      throw new ProxyError('PROTOCOL', `${server} connect error: ${errorMessage(err)}`, { cause: err });
-    }
-    let inner: Duplex;
-    try {
-      inner = await transport.connect(opts.dialer ?? deps.dialer, opts.signal);
-    } catch (err) {
-      const code = err instanceof ProxyError ? err.code : 'DIAL_FAILED';
-      throw new ProxyError(code, `${server} connect error: ${errorMessage(err)}`, { cause: err });
-    }
-    return new HeaderStream(inner, { header, response: parseVlessResponse, label: 'VLESS' });
-  }
+  const open = (cmd: VlessCommand, dest: Address | undefined, opts: DialOptions): Promise<HeaderStream> =>
+    openHeaderStream(transport, deps.dialer, opts, server, () => encodeVlessRequest(uuid, cmd, dest), {
+      response: parseVlessResponse,
+      label: 'VLESS',
+    });
 
   async function resolved(to: Address, signal: AbortSignal): Promise<Address> {
     if (isIP(to.host) !== 0) return to;
