@@ -43,6 +43,12 @@ test('buildTransport takes warm TLS connections when a registry is given, honour
     const off = buildTransport(schema.parse({ tls: true, sni: 'localhost', 'warm-pool': false }), ctx);
     await echoOnce(await off.connect(dialer, AbortSignal.timeout(3000)));
     assert.equal(warmPool.metrics().length, 1);
+    // h2 and grpc never pool: an h2 server's SETTINGS would drop every parked connection
+    for (const network of ['h2', 'grpc']) {
+      const t2 = buildTransport(schema.parse({ tls: true, sni: 'localhost', network }), ctx);
+      await t2.connect(dialer, AbortSignal.timeout(3000)).then((s) => s.destroy(), () => undefined);
+      assert.equal(warmPool.metrics().length, 1, network);
+    }
     // per-proxy keys parse (seconds or units) and a bad one is refused
     assert.deepEqual(schema.parse({ 'warm-pool': { max: '3', 'max-idle': '1500ms' } })['warm-pool'], { max: 3, 'max-idle': 1500 });
     assert.equal(schema.safeParse({ 'warm-pool': { 'max-idle': 'soon' } }).success, false);

@@ -7,10 +7,10 @@ import { GrpcPool, grpcLayer, type GrpcLayerOptions } from './grpc.js';
 import { h2Layer } from './h2.js';
 import { httpObfsLayer } from './http-obfs.js';
 import { httpUpgradeLayer } from './httpupgrade.js';
-import type { TransportConfig, WarmPoolOpts } from './options.js';
-import { connectTls, tlsLayer, type TlsOptions } from './tls.js';
-import type { WarmPool } from './warm-pool.js';
-import type { WarmPoolOverride, WarmPoolRegistry } from './warm-pool-registry.js';
+import type { TransportConfig } from './options.js';
+import { tlsLayer, type TlsOptions } from './tls.js';
+import { missHandshake, warmOverride, warmPoolLookup } from './warm-connect.js';
+import type { WarmPoolRegistry } from './warm-pool-registry.js';
 import { wsLayer } from './ws.js';
 
 export { transportShape, type TransportConfig } from './options.js';
@@ -138,8 +138,10 @@ export function buildTransport(cfg: TransportConfig, ctx: TransportContext): Tra
     return s;
   };
   const pool = grpc ? new GrpcPool(grpc, tls, ctx) : undefined;
-  // grpc multiplexes over its own long-lived session: a warm pool would add nothing there
-  const warm = useTls && !grpc && ctx.warmPool ? warmPoolFor(ctx, tlsOpts, warmOverride(cfg['warm-pool'])) : undefined;
+  // grpc multiplexes over its own long-lived session: a warm pool would add nothing there. An h2
+  // server speaks first (its SETTINGS frame right after TLS), which a parked connection must take
+  // for the server giving up on it: every one would be dropped, a handshake wasted per connect
+  const warm = useTls && !grpc && net !== 'h2' ? warmPoolLookup(ctx.warmPool, { server: ctx.server, port: ctx.port, tls: tlsOpts }, warmOverride(cfg['warm-pool'])) : undefined;
   const afterTls = layers.slice(1);
   return {
     network: net,
@@ -153,8 +155,7 @@ export function buildTransport(cfg: TransportConfig, ctx: TransportContext): Tra
       if (!s) {
         // a miss: dial as without the pool, and let the pool learn the handshake time
         const t0 = Date.now();
-        s = await connectTls(await dialer.dialTcp({ host: ctx.server, port: ctx.port }, signal), tlsOpts, signal);
-        wp.observeHandshake(Date.now() - t0);
+        s = await missHandshake(wp, await dialer.dialTcp({ host: ctx.server, port: ctx.port }, signal), tlsOpts, signal, t0);
       }
       for (const layer of afterTls) s = await layer.wrap(s, signal);
       return s;
@@ -163,29 +164,6 @@ export function buildTransport(cfg: TransportConfig, ctx: TransportContext): Tra
       pool?.close();
     },
   };
-}
-
-/** Per-dialer lookup of this proxy's warm pool, remembered so a connect costs one map get. */
-function warmPoolFor(ctx: TransportContext, tls: TlsOptions, override: WarmPoolOverride): (d: Dialer) => WarmPool | undefined {
-  const seen = new Map<Dialer, WarmPool | undefined>();
-  return (d) => {
-    if (seen.has(d)) return seen.get(d);
-    const p = ctx.warmPool?.pool(d, { server: ctx.server, port: ctx.port, tls }, override);
-    // only the registry's own dialer yields a pool; other dialers (chains) are not remembered
-    if (p) seen.set(d, p);
-    return p;
-  };
-}
-
-/** The per-proxy `warm-pool` in the registry's terms. */
-function warmOverride(o: WarmPoolOpts | undefined): WarmPoolOverride {
-  if (!o) return {};
-  const r: { enable?: boolean; min?: number; max?: number; maxIdleMs?: number } = {};
-  if (o.enable !== undefined) r.enable = o.enable;
-  if ('min' in o && o.min !== undefined) r.min = o.min;
-  if ('max' in o && o.max !== undefined) r.max = o.max;
-  if ('max-idle' in o && o['max-idle'] !== undefined) r.maxIdleMs = o['max-idle'];
-  return r;
 }
 
 /** `host:port`, with brackets around IPv6 literals. */

@@ -13,12 +13,14 @@ import { httpSchema } from '../../src/protocol/http/options.js';
 import { createHttpOutbound, httpDefinition } from '../../src/protocol/http/outbound.js';
 import type { OutboundDeps } from '../../src/protocol/registry.js';
 import { createSystemDialer } from '../../src/transport/system-dialer.js';
+import { warmPoolLookup } from '../../src/transport/warm-connect.js';
 import { conformance, metaFor } from '../conformance/suite.js';
 import { testCerts } from '../support/certs.js';
 import { peerDir, startPeer, writePeerFile, type Peer } from '../support/peer.js';
 import { holdFinUntilEchoed } from '../support/fin-after-echo.js';
 import { freePort } from '../support/ports.js';
 import { tcpEcho } from '../support/servers.js';
+import { testWarmPool } from '../support/warm.js';
 import { startTlsFront } from '../support/tls-front.js';
 
 const USER = 'alice';
@@ -120,32 +122,40 @@ for (const auth of [false, true]) {
   });
 }
 
-conformance('HTTP CONNECT over TLS (terminator in front of tinyproxy; sni + test CA)', async () => {
-  const { peer, port } = await startTinyproxy(true);
-  const front = await startTlsFront(port);
-  const { deps, resolver } = makeDeps();
-  // `ca` is not a mihomo key: the test reaches it through the factory, not the YAML schema
-  const make = (password: string): Outbound =>
-    createHttpOutbound({
-      name: 'tp-tls',
-      server: { host: '127.0.0.1', port: front.port },
-      dialer: deps.dialer,
-      connect: { auth: { username: USER, password } },
-      tls: { serverName: 'localhost', ca: testCerts().caPem },
-    });
-  return {
-    outbound: holdFinUntilEchoed(make(PASS)),
-    wrongCredentials: make('wrong'),
-    udp: false,
-    serverHalfClose: false, // tinyproxy: see above
-    killServer: () => peer.kill(),
-    async teardown() {
-      await front.close();
-      await peer.stop();
-      resolver.close();
-    },
-  };
-});
+for (const warm of [false, true]) {
+  conformance(`HTTP CONNECT over TLS (terminator in front of tinyproxy; sni + test CA)${warm ? ', warm pool on' : ''}`, async () => {
+    const { peer, port } = await startTinyproxy(true);
+    const front = await startTlsFront(port);
+    const { deps, resolver } = makeDeps();
+    const tls = { serverName: 'localhost', ca: testCerts().caPem };
+    const pools = testWarmPool(deps, warm);
+    const warmPool = warmPoolLookup(pools.registry, { server: '127.0.0.1', port: front.port, tls }, {});
+    // `ca` is not a mihomo key: the test reaches it through the factory, not the YAML schema
+    const make = (password: string): Outbound =>
+      createHttpOutbound({
+        name: 'tp-tls',
+        server: { host: '127.0.0.1', port: front.port },
+        dialer: deps.dialer,
+        connect: { auth: { username: USER, password } },
+        tls,
+        warmPool,
+      });
+    return {
+      outbound: holdFinUntilEchoed(make(PASS)),
+      wrongCredentials: make('wrong'),
+      udp: false,
+      serverHalfClose: false, // tinyproxy: see above
+      killServer: () => peer.kill(),
+      releaseHeld: pools.releaseHeld,
+      async teardown() {
+        pools.close();
+        await front.close();
+        await peer.stop();
+        resolver.close();
+      },
+    };
+  });
+}
 
 describe('HTTP outbound against real proxies: refusals and TLS options', () => {
   let deps: OutboundDeps;

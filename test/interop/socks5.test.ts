@@ -20,6 +20,7 @@ import { peerDir, startPeer, writePeerFile, type Peer } from '../support/peer.js
 import { holdFinUntilEchoed } from '../support/fin-after-echo.js';
 import { freePort } from '../support/ports.js';
 import { startTlsFront } from '../support/tls-front.js';
+import { testWarmPool } from '../support/warm.js';
 
 const USER = 'alice';
 const PASS = 's3cret-pw';
@@ -138,37 +139,43 @@ for (const auth of [false, true]) {
   });
 }
 
-conformance('SOCKS5 over TLS (Node terminator in front of microsocks, fingerprint pin)', async () => {
-  const { peer, port } = await startMicrosocks(true);
-  const front = await startTlsFront(port);
-  const { deps, resolver } = makeDeps();
-  const make = (password: string): Outbound =>
-    socks5Definition.create(
-      socks5Schema.parse({
-        name: 'ms-tls',
-        type: 'socks5',
-        server: '127.0.0.1',
-        port: front.port,
-        username: USER,
-        password,
-        tls: true,
-        fingerprint: testCerts().fingerprint,
-      }),
-      deps,
-    );
-  return {
-    outbound: holdFinUntilEchoed(make(PASS)),
-    wrongCredentials: make('wrong'),
-    udp: false,
-    serverHalfClose: false, // microsocks: see above
-    killServer: () => peer.kill(),
-    async teardown() {
-      await front.close();
-      await peer.stop();
-      resolver.close();
-    },
-  };
-});
+for (const warm of [false, true]) {
+  conformance(`SOCKS5 over TLS (Node terminator in front of microsocks, fingerprint pin)${warm ? ', warm pool on' : ''}`, async () => {
+    const { peer, port } = await startMicrosocks(true);
+    const front = await startTlsFront(port);
+    const { deps: plain, resolver } = makeDeps();
+    const pools = testWarmPool(plain, warm);
+    const deps = pools.deps;
+    const make = (password: string): Outbound =>
+      socks5Definition.create(
+        socks5Schema.parse({
+          name: 'ms-tls',
+          type: 'socks5',
+          server: '127.0.0.1',
+          port: front.port,
+          username: USER,
+          password,
+          tls: true,
+          fingerprint: testCerts().fingerprint,
+        }),
+        deps,
+      );
+    return {
+      outbound: holdFinUntilEchoed(make(PASS)),
+      wrongCredentials: make('wrong'),
+      udp: false,
+      serverHalfClose: false, // microsocks: see above
+      killServer: () => peer.kill(),
+      releaseHeld: pools.releaseHeld,
+      async teardown() {
+        pools.close();
+        await front.close();
+        await peer.stop();
+        resolver.close();
+      },
+    };
+  });
+}
 
 for (const host of ['127.0.0.1', '::1']) {
   conformance(

@@ -12,6 +12,7 @@ import { conformance } from '../conformance/suite.js';
 import { testCerts } from '../support/certs.js';
 import { peerDir, startPeer, writePeerFile, type Peer } from '../support/peer.js';
 import { freePort } from '../support/ports.js';
+import { testWarmPool } from '../support/warm.js';
 
 type Net = 'tcp' | 'ws';
 
@@ -39,13 +40,14 @@ function v2rayConfig(port: number, id: string, net: Net): object {
 }
 
 /** Starts v2ray for `net` and builds outbounds to it (right and wrong uuid). */
-async function start(net: Net, encoding: 'xudp' | 'none') {
+async function start(net: Net, encoding: 'xudp' | 'none', warm = false) {
   const id = randomUUID();
   const port = await freePort();
   const file = writePeerFile(peerDir('v2ray-vless'), 'config.json', JSON.stringify(v2rayConfig(port, id, net)));
   const peer: Peer = await startPeer({ name: 'v2ray', command: 'v2ray', args: ['-config', file], readyPort: port });
   const resolver = createSystemResolver({ ipv6: true });
-  const deps = { resolver, log: createLogger('silent'), dialer: createSystemDialer({ resolver }) };
+  const pools = testWarmPool({ resolver, log: createLogger('silent'), dialer: createSystemDialer({ resolver }) }, warm);
+  const deps = pools.deps;
   const make = (uuid: string): Outbound =>
     createVless(
       vlessSchema.parse({
@@ -68,7 +70,9 @@ async function start(net: Net, encoding: 'xudp' | 'none') {
     wrongCredentials: make(randomUUID()),
     udp: true,
     killServer: () => peer.kill(),
+    releaseHeld: pools.releaseHeld,
     async teardown() {
+      pools.close();
       await peer.stop();
       resolver.close();
     },
@@ -83,9 +87,15 @@ for (const encoding of ['xudp', 'none'] as const) {
   });
 }
 
-// over WebSocket v2ray answers our close frame with its own and drops the rest of the reply
-conformance('VLESS ws+tls (UDP xudp) against v2ray 4.34', async () => ({
-  ...(await start('ws', 'xudp')),
-  clientHalfClose: false,
-  serverHalfClose: false,
-}));
+// the VLESS header as the first bytes of an already-handshaken TLS connection
+conformance('VLESS tcp+tls (UDP xudp) against v2ray 4.34, warm pool on', async () => ({ ...(await start('tcp', 'xudp', true)), serverHalfClose: false }));
+
+// over WebSocket v2ray answers our close frame with its own and drops the rest of the reply;
+// with the pool on, the WebSocket upgrade runs on an already-handshaken TLS connection
+for (const warm of [false, true]) {
+  conformance(`VLESS ws+tls (UDP xudp) against v2ray 4.34${warm ? ', warm pool on' : ''}`, async () => ({
+    ...(await start('ws', 'xudp', warm)),
+    clientHalfClose: false,
+    serverHalfClose: false,
+  }));
+}

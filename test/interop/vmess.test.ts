@@ -18,6 +18,7 @@ import { conformance } from '../conformance/suite.js';
 import { testCerts } from '../support/certs.js';
 import { peerDir, startPeer, writePeerFile } from '../support/peer.js';
 import { freePort } from '../support/ports.js';
+import { testWarmPool } from '../support/warm.js';
 
 type Net = 'tcp' | 'ws' | 'h2';
 
@@ -29,6 +30,8 @@ interface Case {
   readonly padding?: boolean;
   /** pin the certificate by fingerprint instead of trusting the test CA */
   readonly pin?: boolean;
+  /** the TLS warm pool on: the VMess header rides pre-handshaken TLS */
+  readonly warm?: boolean;
 }
 
 const CASES: readonly Case[] = [
@@ -40,6 +43,7 @@ const CASES: readonly Case[] = [
   { net: 'ws', tls: true, cipher: 'aes-128-gcm', udp: 'xudp', padding: true, pin: true },
   // mihomo (and so we) always run h2 over TLS
   { net: 'h2', tls: true, cipher: 'aes-128-gcm', udp: 'none' },
+  { net: 'tcp', tls: true, cipher: 'aes-128-gcm', udp: 'xudp', warm: true },
 ];
 
 /** v2ray's config for one combination: a vmess inbound and freedom, short idle timeouts. */
@@ -65,7 +69,7 @@ function v2rayConfig(port: number, id: string, c: Case): object {
 }
 
 const label = (c: Case): string =>
-  `VMess ${c.cipher} over ${c.net}${c.tls ? '+tls' : ''}${c.padding ? ' (global-padding)' : ''}${c.udp ? `, UDP ${c.udp}` : ''} against v2ray 4.34`;
+  `VMess ${c.cipher} over ${c.net}${c.tls ? '+tls' : ''}${c.padding ? ' (global-padding)' : ''}${c.udp ? `, UDP ${c.udp}` : ''} against v2ray 4.34${c.warm ? ', warm pool on' : ''}`;
 
 for (const c of CASES) {
   conformance(
@@ -77,7 +81,8 @@ for (const c of CASES) {
       const file = writePeerFile(dir, 'config.json', JSON.stringify(v2rayConfig(port, id, c)));
       const peer = await startPeer({ name: 'v2ray', command: 'v2ray', args: ['-config', file], readyPort: port });
       const resolver = createSystemResolver({ ipv6: true });
-      const deps = { resolver, log: createLogger('silent'), dialer: createSystemDialer({ resolver }) };
+      const pools = testWarmPool({ resolver, log: createLogger('silent'), dialer: createSystemDialer({ resolver }) }, c.warm === true);
+      const deps = pools.deps;
       const certs = testCerts();
       const make = (uuid: string): Outbound =>
         createVmess(
@@ -117,7 +122,9 @@ for (const c of CASES) {
         // the echo cases read their known length before closing there
         clientHalfClose: c.net !== 'h2',
         killServer: () => peer.kill(),
+        releaseHeld: pools.releaseHeld,
         async teardown() {
+          pools.close();
           await outbound.close();
           await wrong.close();
           await peer.stop();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isHeaderName, isHeaderValue } from './codec/connect-request.js';
-import { fingerprintField, remoteProxyShape, weakBool, weakText } from './proxy-basics.js';
+import { proxyTlsShape, remoteProxyShape, weakBool, weakText } from './proxy-basics.js';
 
 /** mihomo's `headers`: a mapping of header name → value, sent with every CONNECT. */
 const headersField = z
@@ -21,10 +21,8 @@ export const httpSchema = z.looseObject({
   type: z.literal('http'),
   username: weakText.optional(),
   password: weakText.optional(),
-  tls: weakBool.optional(),
+  ...proxyTlsShape,
   sni: weakText.optional(),
-  'skip-cert-verify': weakBool.optional(),
-  fingerprint: fingerprintField.optional(),
   headers: headersField.optional(),
   udp: weakBool.optional(),
 });

@@ -3,11 +3,12 @@ import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
 import type { Dialer, Outbound } from '../../core/outbound.js';
 import type { TlsOptions } from '../../transport/tls.js';
+import type { WarmPoolLookup } from '../../transport/warm-connect.js';
 import type { ProxyDefinition } from '../registry.js';
 import { encodeConnectRequest, type ConnectRequestOptions } from './codec/connect-request.js';
 import { parseConnectResponse, type ResponseHead } from './codec/response-head.js';
 import { httpSchema, type HttpOptions } from './options.js';
-import { basicsDialer } from './proxy-basics.js';
+import { basicsDialer, proxyTls } from './proxy-basics.js';
 import { readMessage } from './read-message.js';
 import { withServerStream } from './server-stream.js';
 
@@ -20,6 +21,8 @@ export interface HttpOutboundConfig {
   readonly connect: ConnectRequestOptions;
   /** TLS to the proxy itself (mihomo `tls: true`) */
   readonly tls?: TlsOptions;
+  /** warm TLS connections to the proxy (clash-ts extension) */
+  readonly warmPool?: WarmPoolLookup;
   /** bound on dial + TLS + CONNECT; default 5000 */
   readonly timeoutMs?: number;
 }
@@ -56,7 +59,7 @@ export function createHttpOutbound(c: HttpOutboundConfig): Outbound {
       } catch (err) {
         return Promise.reject(new ProxyError('PROTOCOL', `proxy "${c.name}": ${(err as Error).message}`, { cause: err }));
       }
-      const server = { name: c.name, server: c.server, dialer: opts.dialer ?? c.dialer, tls: c.tls, timeoutMs };
+      const server = { name: c.name, server: c.server, dialer: opts.dialer ?? c.dialer, tls: c.tls, warmPool: c.warmPool, timeoutMs };
       return withServerStream(server, opts.signal, async (stream, _raw, signal) => {
         stream.write(request);
         const head = await readMessage(stream, parseConnectResponse, signal, 'the answer to CONNECT');
@@ -82,7 +85,6 @@ export const httpDefinition: ProxyDefinition<HttpOptions> = {
       deps.log.warn(`proxy "${o.name}": username and password must both be set; connecting without authentication (as mihomo)`);
     }
     if (o.udp) deps.log.warn(`proxy "${o.name}": udp is not available through an HTTP proxy, ignored`);
-    const fingerprint = o.fingerprint?.trim() || undefined;
     return createHttpOutbound({
       name: o.name,
       server: { host: o.server, port: o.port },
@@ -91,7 +93,7 @@ export const httpDefinition: ProxyDefinition<HttpOptions> = {
         headers: o.headers ? Object.entries(o.headers) : undefined,
         auth: username && password ? { username, password } : undefined,
       },
-      tls: o.tls ? { serverName: o.sni || o.server, skipCertVerify: o['skip-cert-verify'] ?? false, fingerprint } : undefined,
+      ...proxyTls(o, o.sni || o.server, deps),
     });
   },
 };

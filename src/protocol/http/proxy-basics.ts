@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Logger } from '../../common/log.js';
 import type { Dialer } from '../../core/outbound.js';
+import { warmPoolOptsSchema, type WarmPoolOpts } from '../../transport/options.js';
 import { createSystemDialer, IP_VERSIONS, type IpVersion } from '../../transport/system-dialer.js';
+import type { TlsOptions } from '../../transport/tls.js';
+import { warmOverride, warmPoolLookup, type WarmPoolLookup } from '../../transport/warm-connect.js';
 import type { OutboundDeps } from '../registry.js';
 
 // The value leniencies of mihomo's weakly typed decoder, so existing YAML loads unchanged.
@@ -89,4 +92,23 @@ function warnUnhonoured(o: RemoteProxyBasics, log: Logger): void {
   if (o['routing-mark']) log.warn(`proxy "${o.name}": routing-mark is not supported here and is ignored`);
   if (o.tfo) log.warn(`proxy "${o.name}": tfo is not supported here and is ignored`);
   if (o.mptcp) log.warn(`proxy "${o.name}": mptcp is not supported here and is ignored`);
+}
+
+/** The TLS keys http and socks5 share, plus the clash-ts `warm-pool` extension. */
+export const proxyTlsShape = {
+  tls: weakBool.optional(),
+  'skip-cert-verify': weakBool.optional(),
+  fingerprint: fingerprintField.optional(),
+  'warm-pool': warmPoolOptsSchema.optional(),
+} as const;
+
+/** TLS to the proxy server itself (`tls: true`) and its warm pool; both absent without TLS. */
+export function proxyTls(
+  o: RemoteProxyBasics & { readonly tls?: boolean; readonly 'skip-cert-verify'?: boolean; readonly fingerprint?: string; readonly 'warm-pool'?: WarmPoolOpts },
+  serverName: string,
+  deps: OutboundDeps,
+): { tls?: TlsOptions; warmPool?: WarmPoolLookup } {
+  if (!o.tls) return {};
+  const tls: TlsOptions = { serverName, skipCertVerify: o['skip-cert-verify'] ?? false, fingerprint: o.fingerprint?.trim() || undefined };
+  return { tls, warmPool: warmPoolLookup(deps.warmPool, { server: o.server, port: o.port, tls }, warmOverride(o['warm-pool'])) };
 }

@@ -3,6 +3,7 @@ import { formatAddress, type Address } from '../../core/address.js';
 import { errorMessage, ProxyError } from '../../core/errors.js';
 import type { Dialer } from '../../core/outbound.js';
 import { connectTls, type TlsOptions } from '../../transport/tls.js';
+import { missHandshake, type WarmPoolLookup } from '../../transport/warm-connect.js';
 
 /** How to reach a proxy server and how long its handshake may take. */
 export interface ServerStreamOptions {
@@ -14,13 +15,16 @@ export interface ServerStreamOptions {
   readonly tls?: TlsOptions;
   /** bound on dial + TLS + the protocol handshake (mihomo's 5 s TCP dial timeout) */
   readonly timeoutMs: number;
+  /** the proxy's warm TLS pool (clash-ts extension), used with `tls` only */
+  readonly warmPool?: WarmPoolLookup;
 }
 
 /** Errors of a stream the caller must not crash on; the relay attaches its own listener. */
 function ignoreError(): void {}
 
 /**
- * Dials the proxy server, adds TLS if asked, and runs `handshake` on the stream, all bounded
+ * Dials the proxy server, adds TLS if asked (or takes a warm TLS connection from the proxy's
+ * pool), and runs `handshake` on the stream, all bounded
  * by `o.timeoutMs` and by the caller's `signal`. On any failure both the TLS stream and the
  * socket under it are destroyed, and the error becomes a ProxyError naming the proxy
  * (`proxy "name": …`), its code kept: DIAL_TIMEOUT when the bound fired, ABORTED when the
@@ -44,10 +48,14 @@ export async function withServerStream<T>(
   let raw: Duplex | undefined;
   let stream: Duplex | undefined;
   try {
-    raw = await o.dialer.dialTcp(o.server, ctl.signal);
+    const pool = o.tls ? o.warmPool?.(o.dialer) : undefined;
+    // a warm hit is already handshaken: the TLS socket is the whole stack (it owns the fd)
+    const warm = pool?.take();
+    const t0 = Date.now();
+    raw = warm ?? (await o.dialer.dialTcp(o.server, ctl.signal));
     raw.on('error', ignoreError);
     if (ctl.signal.aborted) throw new ProxyError('ABORTED', 'aborted');
-    stream = o.tls ? await connectTls(raw, o.tls, ctl.signal) : raw;
+    stream = warm ?? (!o.tls ? raw : pool ? await missHandshake(pool, raw, o.tls, ctl.signal, t0) : await connectTls(raw, o.tls, ctl.signal));
     if (stream !== raw) {
       stream.on('error', ignoreError);
       // whoever ends up holding the TLS stream, the socket under it dies with it, and vice versa

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fingerprintField, remoteProxyShape, weakBool, weakText } from '../http/proxy-basics.js';
+import { proxyTlsShape, remoteProxyShape, weakBool, weakText } from '../http/proxy-basics.js';
 
 const utf8Max255 = (what: string) =>
   weakText.refine((v) => Buffer.byteLength(v, 'utf8') <= 255, { message: `${what} is limited to 255 bytes (RFC 1929)` });
@@ -14,9 +14,7 @@ export const socks5Schema = z.looseObject({
   type: z.literal('socks5'),
   username: utf8Max255('username').optional(),
   password: utf8Max255('password').optional(),
-  tls: weakBool.optional(),
-  'skip-cert-verify': weakBool.optional(),
-  fingerprint: fingerprintField.optional(),
+  ...proxyTlsShape,
   udp: weakBool.optional(),
 });
 

@@ -4,7 +4,8 @@ import { unmapIPv4, type Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
 import type { Dialer, Outbound, PacketConn } from '../../core/outbound.js';
 import type { TlsOptions } from '../../transport/tls.js';
-import { basicsDialer } from '../http/proxy-basics.js';
+import type { WarmPoolLookup } from '../../transport/warm-connect.js';
+import { basicsDialer, proxyTls } from '../http/proxy-basics.js';
 import { withServerStream } from '../http/server-stream.js';
 import type { ProxyDefinition } from '../registry.js';
 import { socks5Handshake, type Socks5Auth } from './client-handshake.js';
@@ -20,6 +21,8 @@ export interface Socks5OutboundConfig {
   readonly dialer: Dialer;
   readonly auth?: Socks5Auth;
   readonly tls?: TlsOptions;
+  /** warm TLS connections to the proxy (clash-ts extension) */
+  readonly warmPool?: WarmPoolLookup;
   /** relay UDP through UDP ASSOCIATE (mihomo `udp`, default false) */
   readonly udp: boolean;
   /** bound on dial + TLS + handshake; default 5000 */
@@ -51,7 +54,7 @@ function relayAddress(bound: Address, raw: Duplex, viaHop: boolean, server: Addr
  */
 export function createSocks5Outbound(c: Socks5OutboundConfig): Outbound {
   const timeoutMs = c.timeoutMs ?? 5000;
-  const serverOf = (dialer: Dialer | undefined) => ({ name: c.name, server: c.server, dialer: dialer ?? c.dialer, tls: c.tls, timeoutMs });
+  const serverOf = (dialer: Dialer | undefined) => ({ name: c.name, server: c.server, dialer: dialer ?? c.dialer, tls: c.tls, warmPool: c.warmPool, timeoutMs });
   return {
     name: c.name,
     type: 'Socks5',
@@ -86,13 +89,12 @@ export const socks5Definition: ProxyDefinition<Socks5Options> = {
   type: 'socks5',
   schema: socks5Schema,
   create(o, deps) {
-    const fingerprint = o.fingerprint?.trim() || undefined;
     return createSocks5Outbound({
       name: o.name,
       server: { host: o.server, port: o.port },
       dialer: basicsDialer(o, deps),
       auth: o.username ? { username: o.username, password: o.password ?? '' } : undefined,
-      tls: o.tls ? { serverName: o.server, skipCertVerify: o['skip-cert-verify'] ?? false, fingerprint } : undefined,
+      ...proxyTls(o, o.server, deps),
       udp: o.udp ?? false,
     });
   },
