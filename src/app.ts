@@ -54,10 +54,7 @@ export function buildGraph(config: Config, registry: ProxyRegistry, deps: Outbou
       issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
     }
   }
-  for (const g of config.proxyGroups) outbounds.set(g.name, new SelectGroup(g.name, g.proxies, lookup));
-  // mihomo's GLOBAL: every outbound, used in global mode; first member (DIRECT) until switched.
-  const globalMembers = ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)];
-  if (!outbounds.has('GLOBAL')) outbounds.set('GLOBAL', new SelectGroup('GLOBAL', globalMembers, lookup));
+  for (const [name, members] of selectGroups(config)) outbounds.set(name, new SelectGroup(name, members, lookup));
 
   const rules: Rule[] = [];
   for (const line of config.rules) {
@@ -69,6 +66,20 @@ export function buildGraph(config: Config, registry: ProxyRegistry, deps: Outbou
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return { outbounds, rules };
+}
+
+/**
+ * Every select group a config defines, with its members in order: the `proxy-groups` and
+ * mihomo's GLOBAL (every outbound, used in global mode; DIRECT until switched) unless a proxy
+ * or group already has that name. The cluster's primary checks selections
+ * against this without building outbounds.
+ */
+export function selectGroups(config: Config): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>(config.proxyGroups.map((g) => [g.name, g.proxies]));
+  if (!out.has('GLOBAL') && !config.proxies.some((p) => p.name === 'GLOBAL')) {
+    out.set('GLOBAL', ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)]);
+  }
+  return out;
 }
 
 /** Options for starting the core. */

@@ -119,12 +119,15 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   };
 }
 
-/** net.Server.listen as a promise; `::` binds dual-stack (ipv6Only false is the default). */
+/**
+ * net.Server.listen as a promise; `::` binds dual-stack (ipv6Only false is the default). Not
+ * `exclusive`: in a node:cluster worker (`workers: N`) the socket is shared through the primary.
+ */
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port }, () => {
       server.off('error', onError);
       resolve();
     });
