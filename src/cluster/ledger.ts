@@ -11,7 +11,7 @@ export interface WorkerStats {
   readonly worker: number;
   /** live connections it reported */
   readonly live: number;
-  /** connections it reported opening since it started */
+  /** connections it reported opening since it started (one that opens and closes between two reports is only in the bytes) */
   readonly opened: number;
   readonly upload: number;
   readonly download: number;

@@ -47,7 +47,7 @@ export interface ClusterWorkerView {
   /** every listener bound */
   readonly ready: boolean;
   readonly live: number;
-  /** connections it reported opening since it started */
+  /** connections it reported opening since it started (one that opens and closes between two reports is only in the bytes) */
   readonly opened: number;
   readonly upload: number;
   readonly download: number;
