@@ -180,7 +180,7 @@ class Primary implements ClusterControl {
         if ([...this.#slots.values()].filter((s) => s.ready).length >= this.#opts.count) this.#allReady?.();
         break;
       case 'start-failed':
-        this.#log.error(`cluster: worker ${id} failed to start: ${m.message}`);
+        this.#log.error(`cluster: worker ${id} (pid ${slot.worker.process.pid}) failed to start: ${m.message}`);
         this.#startupFailed?.(new Error(m.message));
         break;
       case 'report':
@@ -288,8 +288,9 @@ class Primary implements ClusterControl {
           new Promise<void>((resolve) => {
             if (s.worker.process.exitCode !== null || s.worker.process.signalCode !== null) return resolve();
             s.worker.process.once('exit', () => resolve());
-            // a worker that cannot be told (channel gone) or does not finish in time is killed
-            if (!this.#send(s.worker, { type: 'stop', graceMs })) s.worker.process.kill('SIGTERM');
+            // a worker that cannot be told (not listening yet, channel gone) gets SIGTERM, whose
+            // default action ends it before its handlers exist; one that overruns is killed
+            if (!s.greeted || !this.#send(s.worker, { type: 'stop', graceMs })) s.worker.process.kill('SIGTERM');
             const t = setTimeout(() => s.worker.process.kill('SIGKILL'), graceMs + 5000);
             s.worker.process.once('exit', () => clearTimeout(t));
           }),

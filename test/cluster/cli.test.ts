@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startCli, type RunningCli } from '../support/cli.js';
+import { once } from 'node:events';
+import net from 'node:net';
+import { runCli, startCli, writeConfig, type RunningCli } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
 import { udpEcho, type Local } from '../support/servers.js';
 import { socks5UdpAssociate } from '../support/socks-client.js';
@@ -95,4 +97,22 @@ describe('CLI with workers: 2', () => {
     // workers exit before the primary does: none is left
     for (const pid of seenPids) assert.equal(alive(pid), false, `worker pid ${pid} still running`);
   });
+});
+
+test('workers that cannot bind: the error is reported, exit 1, no worker left', async () => {
+  const busy = net.createServer();
+  busy.listen(0, '127.0.0.1');
+  await once(busy, 'listening');
+  try {
+    const port = (busy.address() as net.AddressInfo).port;
+    const file = writeConfig([`mixed-port: ${port}`, 'bind-address: 127.0.0.1', 'workers: 2', 'rules: ["MATCH,DIRECT"]', ''].join('\n'));
+    const r = await runCli(['-f', file], 30_000);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`start failed: bind EADDRINUSE 127.0.0.1:${port}`));
+    const pids = [...r.stdout.matchAll(/worker \d+ \(pid (\d+)\) failed to start/g)].map((m) => Number(m[1]));
+    assert.ok(pids.length >= 1, r.stdout);
+    for (const pid of pids) assert.equal(alive(pid), false, `worker pid ${pid} still running`);
+  } finally {
+    busy.close();
+  }
 });
