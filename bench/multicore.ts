@@ -6,10 +6,11 @@
  *
  *   options: --rounds=N (default 3)  --seconds=S (default 4)  --rows=direct-socks5,ss-aes-128-gcm
  *            --out=FILE (default docs/benchmarks.md)
+ *            --from-json (rewrite the section from bench/out/multicore.json, no measuring)
  *
  * Everything on loopback, every peer on a probed free port, each stopped by its PID.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ const CONNS = 50;
 const MAX_REQUESTS = 2_000_000;
 
 interface Args {
+  fromJson: boolean;
   rounds: number;
   seconds: number;
   rows: string[];
@@ -36,9 +38,10 @@ interface Args {
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { rounds: 3, seconds: 4, rows: ['direct-socks5', 'ss-aes-128-gcm'], out: join(ROOT, 'docs', 'benchmarks.md') };
+  const a: Args = { fromJson: false, rounds: 3, seconds: 4, rows: ['direct-socks5', 'ss-aes-128-gcm'], out: join(ROOT, 'docs', 'benchmarks.md') };
   for (const x of argv) {
-    if (x.startsWith('--rounds=')) a.rounds = Math.max(1, Math.min(10, Number(x.slice(9)) || 3));
+    if (x === '--from-json') a.fromJson = true;
+    else if (x.startsWith('--rounds=')) a.rounds = Math.max(1, Math.min(10, Number(x.slice(9)) || 3));
     else if (x.startsWith('--seconds=')) a.seconds = Math.max(1, Math.min(30, Number(x.slice(10)) || 4));
     else if (x.startsWith('--rows=')) a.rows = x.slice(7).split(',').filter(Boolean);
     else if (x.startsWith('--out=')) a.out = x.slice(6);
@@ -133,6 +136,20 @@ async function runRow(env: PeerEnv, lg: string, targetPort: number, row: Row, a:
   return out;
 }
 
+/** workers=2 against workers=1 per row, in words for the report. */
+function scalingLines(rows: readonly MultiRow[]): string[] {
+  const out: string[] = [];
+  for (const row of rows) {
+    const two = row.contenders.find((c) => c.label.includes('SCHED_NONE'));
+    const one = row.contenders.find((c) => c.label === 'clash-ts workers=1');
+    if (!two || !one || two.runs.length === 0 || one.runs.length === 0) continue;
+    out.push(
+      `- ${row.title}: workers=2 / workers=1 = ${(meanRps(two) / meanRps(one)).toFixed(2)}x the new-connection rps at ${(cpuPer1000(two) / cpuPer1000(one)).toFixed(2)}x the CPU per request`,
+    );
+  }
+  return out;
+}
+
 /** The policy verdict from the measured rows, in words for the report. */
 function policyNote(rows: readonly MultiRow[]): string {
   const parts: string[] = [];
@@ -145,7 +162,11 @@ function policyNote(rows: readonly MultiRow[]): string {
     );
   }
   return [
-    'With SCHED_RR the primary accepts every connection and passes its descriptor to a worker over IPC (a message and an fd transfer per connection, all through one process); with SCHED_NONE each worker accepts from the shared socket itself and the kernel decides who wins. Measured in this run:',
+    '**Scaling.** In this run:',
+    '',
+    ...scalingLines(rows),
+    '',
+    '**Scheduling policy.** With SCHED_RR the primary accepts every connection and passes its descriptor to a worker over IPC (a message and an fd transfer per connection, all through one process); with SCHED_NONE each worker accepts from the shared socket itself and the kernel decides who wins. Measured in this run:',
     '',
     ...parts.map((p) => `- ${p}`),
     '',
@@ -155,6 +176,12 @@ function policyNote(rows: readonly MultiRow[]): string {
 
 async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
+  if (a.fromJson) {
+    const saved = JSON.parse(readFileSync(join(ROOT, 'bench', 'out', 'multicore.json'), 'utf8')) as Parameters<typeof renderMulticore>[0];
+    writeSection(a.out, 'multi-core', renderMulticore({ ...saved, policyNote: policyNote(saved.rows) }));
+    process.stdout.write(`section multi-core rewritten in ${a.out} from bench/out/multicore.json\n`);
+    return;
+  }
   const t0 = Date.now();
   const log = (s: string): void => void process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${s}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'clash-ts-multicore-'));

@@ -28,7 +28,7 @@ export interface MultiRun {
   readonly machine: Record<string, string>;
   readonly plan: { readonly rounds: number; readonly seconds: number; readonly conns: number; readonly fairSeconds: number };
   readonly rows: MultiRow[];
-  /** the scheduling-policy verdict, in words */
+  /** workers=2 vs workers=1 and the scheduling-policy verdict, in words */
   readonly policyNote: string;
 }
 
@@ -92,7 +92,7 @@ export function renderMulticore(run: MultiRun): string {
     }
     out.push('');
   }
-  out.push('### Scheduling policy');
+  out.push('### What it shows');
   out.push('');
   out.push(run.policyNote);
   out.push('');
