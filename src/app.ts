@@ -86,6 +86,12 @@ export function selectGroups(config: Config): Map<string, readonly string[]> {
 export interface AppOptions {
   readonly log?: Logger;
   readonly registry?: ProxyRegistry;
+  /**
+   * Whether this core binds the SOCKS5 UDP relays (default true). In a cluster only one worker
+   * does, so each UDP flow stays in one process (one NAT table, one source port); the others
+   * announce the same port in their ASSOCIATE replies.
+   */
+  readonly udpRelays?: boolean;
 }
 
 const INBOUND_TITLES: Record<string, string> = {
@@ -156,6 +162,7 @@ export class App {
           listen: l.listen,
           port: l.port,
           udp: l.udp,
+          udpBoundElsewhere: opts.udpRelays === false,
           users: l.users ?? g.authentication,
           skipAuthPrefixes: skipAuth,
           lanAllowedIps: lan ? lanAllowed : undefined,

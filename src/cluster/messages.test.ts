@@ -25,7 +25,7 @@ test('well-formed messages pass both ways', () => {
     assert.ok(r.ok, JSON.stringify(m));
   }
   for (const m of [
-    { type: 'start', yaml: 'mixed-port: 1\n', overrides: { secret: 's' }, selections: [['sel', 'REJECT']], reportMs: 500 },
+    { type: 'start', yaml: 'mixed-port: 1\n', overrides: { secret: 's' }, selections: [['sel', 'REJECT']], reportMs: 500, udpRelays: true },
     { type: 'select', seq: 0, group: 'sel', member: 'DIRECT' },
     { type: 'close-connection', seq: 1, id: 'abc' },
     { type: 'stop', graceMs: 3000 },
@@ -62,9 +62,10 @@ test('wrong types are refused', () => {
   ];
   for (const m of bad) assert.equal(checkToPrimary(m).ok, false, JSON.stringify(m));
   assert.equal(checkToWorker({ type: 'stop', graceMs: -5 }).ok, false);
-  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: { workers: 'two' }, selections: [], reportMs: 500 }).ok, false);
-  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: {}, selections: [['only-group']], reportMs: 500 }).ok, false);
-  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: {}, selections: [], reportMs: 0 }).ok, false);
+  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: { workers: 'two' }, selections: [], reportMs: 500, udpRelays: true }).ok, false);
+  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: {}, selections: [['only-group']], reportMs: 500, udpRelays: false }).ok, false);
+  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: {}, selections: [], reportMs: 500 }).ok, false, 'udpRelays is required');
+  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: {}, selections: [], reportMs: 0, udpRelays: true }).ok, false);
 });
 
 /** A small deterministic PRNG, so a failure reproduces. */

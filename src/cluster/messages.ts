@@ -52,6 +52,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     overrides: overridesSchema,
     selections: z.array(z.tuple([z.string(), z.string()])),
     reportMs: z.number().int().min(10).max(60_000),
+    /** this worker binds the SOCKS5 UDP relays (exactly one worker does) */
+    udpRelays: z.boolean(),
   }),
   /** switch a select group; the worker answers `ack` with the same seq */
   z.object({ type: z.literal('select'), seq, group: z.string(), member: z.string() }),

@@ -105,6 +105,8 @@ class Primary implements ClusterControl {
   readonly #selections = new Map<string, string>();
   readonly #pending = new Map<number, PendingAck>();
   readonly #respawns = new Set<NodeJS.Timeout>();
+  /** the worker that binds the SOCKS5 UDP relays; a replacement inherits the role */
+  #udpOwner: number | undefined;
   #seq = 0;
   #quickExits = 0;
   #started = false;
@@ -165,6 +167,7 @@ class Primary implements ClusterControl {
       case 'hello':
         if (slot.greeted) break;
         slot.greeted = true;
+        this.#udpOwner ??= id;
         // selections as of now; later switches follow on the same ordered channel
         this.#send(slot.worker, {
           type: 'start',
@@ -172,11 +175,12 @@ class Primary implements ClusterControl {
           overrides: { ...this.#opts.overrides },
           selections: [...this.#selections],
           reportMs: this.#opts.reportMs ?? DEFAULT_REPORT_MS,
+          udpRelays: this.#udpOwner === id,
         });
         break;
       case 'ready':
         slot.ready = true;
-        this.#log.info(`cluster: worker ${id} (pid ${slot.worker.process.pid}) ready`);
+        this.#log.info(`cluster: worker ${id} (pid ${slot.worker.process.pid}) ready${this.#udpOwner === id ? ', it binds the UDP relays' : ''}`);
         if ([...this.#slots.values()].filter((s) => s.ready).length >= this.#opts.count) this.#allReady?.();
         break;
       case 'start-failed':
@@ -206,6 +210,7 @@ class Primary implements ClusterControl {
     const w = slot.worker;
     this.#slots.delete(w.id);
     this.#ledger.workerGone(w.id);
+    if (this.#udpOwner === w.id) this.#udpOwner = undefined;
     for (const seq of [...this.#pending.keys()]) this.#acked(seq, w.id, true);
     if (this.#stopping) return;
     const how = signal ? `signal ${signal}` : `code ${code}`;

@@ -79,7 +79,7 @@ export class ClusterWorker {
       const config = withOverrides(loadConfig(m.yaml, { registry, checkRule: ruleLineProblem }).config, m.overrides);
       this.#log = createLogger(config.general.logLevel);
       for (const [group, member] of m.selections) this.#selections.set(group, member);
-      const app = await App.start(config, { log: this.#log, registry });
+      const app = await App.start(config, { log: this.#log, registry, udpRelays: m.udpRelays });
       if (this.#stopping) {
         await app.close(0);
         return;

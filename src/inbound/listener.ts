@@ -25,6 +25,11 @@ export interface InboundOptions {
   readonly port: number;
   /** SOCKS5 UDP ASSOCIATE relay on the same port number (ignored for type 'http') */
   readonly udp: boolean;
+  /**
+   * Another process binds the UDP relay on this port (the cluster's one UDP worker, so that a
+   * UDP flow stays in one process): announce it in ASSOCIATE replies, bind nothing.
+   */
+  readonly udpBoundElsewhere?: boolean;
   /** empty = no auth */
   readonly users: readonly InboundUser[];
   /** sources that need no auth */
@@ -89,7 +94,8 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   ctx.port = address.port;
 
   let udp: SocksUdpRelay | undefined;
-  if (opts.udp && opts.type !== 'http') {
+  if (opts.udp && opts.type !== 'http' && opts.udpBoundElsewhere) ctx.udpPort = address.port;
+  else if (opts.udp && opts.type !== 'http') {
     try {
       udp = await startSocksUdp(ctx, opts.listen, address.port, allowed);
     } catch (err) {

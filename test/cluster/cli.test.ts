@@ -1,15 +1,16 @@
 /**
- * The built CLI with `workers: 2`: two workers start on one shared port, UDP ASSOCIATE works
- * through the shared relay socket, a killed worker is logged and replaced, SIGTERM exits 0 and
- * leaves no worker behind.
+ * The built CLI with `workers: 2`: two workers start on one shared port, UDP ASSOCIATE works and
+ * keeps each flow in one worker, a killed worker is logged and replaced (the UDP role too),
+ * SIGTERM exits 0 and leaves no worker behind.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import net from 'node:net';
 import { runCli, startCli, writeConfig, type RunningCli } from '../support/cli.js';
 import { freePort } from '../support/ports.js';
-import { udpEcho, type Local } from '../support/servers.js';
+import type { Local } from '../support/servers.js';
 import { socks5UdpAssociate } from '../support/socks-client.js';
 import { eventually, exchange, inParallel, sinkReply, type SinkReply } from './load.js';
 
@@ -22,6 +23,37 @@ function readyWorkers(cli: RunningCli): Map<number, number> {
     if (m) out.set(Number(m[1]), Number(m[2]));
   }
   return out;
+}
+
+/** A UDP server on 127.0.0.1:0 that answers each datagram with the source port it came from. */
+async function portEcho(): Promise<Local> {
+  const sock = dgram.createSocket('udp4');
+  sock.on('message', (_msg, r) => sock.send(String(r.port), r.port, r.address));
+  sock.bind(0, '127.0.0.1');
+  await once(sock, 'listening');
+  return { port: sock.address().port, close: () => new Promise<void>((r) => sock.close(() => r())) };
+}
+
+/**
+ * Four associations of 20 datagrams each: every datagram is answered, and all datagrams of one
+ * association reach the server from one source port (handled by one worker's NAT session).
+ */
+async function udpFlows(proxyPort: number, serverPort: number): Promise<void> {
+  for (let a = 0; a < 4; a++) {
+    const udp = await socks5UdpAssociate(proxyPort);
+    try {
+      const sources = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        udp.send(Buffer.from(`dgram ${a}.${i}`), '127.0.0.1', serverPort);
+        const r = await udp.receive(5000);
+        assert.equal(r.port, serverPort);
+        sources.add(r.data.toString());
+      }
+      assert.equal(sources.size, 1, `one flow left from ${[...sources].join(', ')}`);
+    } finally {
+      udp.close();
+    }
+  }
 }
 
 function alive(pid: number): boolean {
@@ -42,7 +74,7 @@ describe('CLI with workers: 2', () => {
 
   before(async () => {
     sink = await sinkReply(2048);
-    uecho = await udpEcho('127.0.0.1');
+    uecho = await portEcho();
     port = await freePort();
     cli = await startCli([`mixed-port: ${port}`, 'bind-address: 127.0.0.1', 'workers: 2', 'log-level: info', 'rules: ["MATCH,DIRECT"]', ''].join('\n'));
     await cli.waitForLine(/Initial configuration complete/, 20_000);
@@ -62,32 +94,22 @@ describe('CLI with workers: 2', () => {
     assert.deepEqual(new Set(got), new Set([2048]));
   });
 
-  test('SOCKS5 UDP ASSOCIATE works through the shared relay socket', async () => {
-    // several associations: their control connections land on either worker
-    for (let a = 0; a < 4; a++) {
-      const udp = await socks5UdpAssociate(port);
-      try {
-        for (let i = 0; i < 10; i++) {
-          const payload = Buffer.from(`dgram ${a}.${i}`);
-          udp.send(payload, '127.0.0.1', uecho.port);
-          const r = await udp.receive(5000);
-          assert.deepEqual(r.data, payload);
-          assert.equal(r.port, uecho.port);
-        }
-      } finally {
-        udp.close();
-      }
-    }
+  test('SOCKS5 UDP ASSOCIATE works, and each UDP flow stays in one worker (one source port)', async () => {
+    await udpFlows(port, uecho.port);
   });
 
-  test('a killed worker is logged and replaced; the port keeps serving', async () => {
-    const [victimId, victimPid] = [...readyWorkers(cli)][0]!;
+  test('a killed worker (the UDP one) is logged and replaced; TCP and UDP keep working', async () => {
+    const owner = cli.lines.map((l) => /cluster: worker (\d+) \(pid (\d+)\) ready, it binds the UDP relays/.exec(l)).find(Boolean);
+    assert.ok(owner, 'one worker binds the UDP relays');
+    const [victimId, victimPid] = [Number(owner[1]), Number(owner[2])];
     process.kill(victimPid, 'SIGKILL');
     await cli.waitForLine(new RegExp(`worker ${victimId} \\(pid ${victimPid}\\) exited with signal SIGKILL, starting a replacement`));
     assert.ok(await eventually(() => readyWorkers(cli).size === 3, 20_000), cli.lines.join('\n'));
     for (const pid of readyWorkers(cli).values()) seenPids.add(pid);
     const got = await inParallel(20, 5, () => exchange(port, sink.port, 100));
     assert.deepEqual(new Set(got), new Set([2048]));
+    assert.ok(cli.lines.some((l) => /ready, it binds the UDP relays/.test(l) && !l.includes(`pid ${victimPid})`)), 'the replacement took the UDP role');
+    await udpFlows(port, uecho.port);
   });
 
   test('SIGTERM stops every worker and exits 0', async () => {
