@@ -146,10 +146,12 @@ class Primary implements ClusterControl {
     w.on('exit', (code, signal) => this.#onExit(slot, code, signal));
   }
 
+  /** Queues `m` for `w`; false only when the channel is gone (a full backlog still delivers). */
   #send(w: Worker, m: ToWorker): boolean {
     if (!w.isConnected()) return false;
     try {
-      return w.send(m);
+      w.send(m);
+      return true;
     } catch {
       return false; // the channel closed between the check and the send
     }
