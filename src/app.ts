@@ -54,10 +54,7 @@ export function buildGraph(config: Config, registry: ProxyRegistry, deps: Outbou
       issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
     }
   }
-  for (const g of config.proxyGroups) outbounds.set(g.name, new SelectGroup(g.name, g.proxies, lookup));
-  // mihomo's GLOBAL: every outbound, used in global mode; first member (DIRECT) until switched.
-  const globalMembers = ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)];
-  if (!outbounds.has('GLOBAL')) outbounds.set('GLOBAL', new SelectGroup('GLOBAL', globalMembers, lookup));
+  for (const [name, members] of selectGroups(config)) outbounds.set(name, new SelectGroup(name, members, lookup));
 
   const rules: Rule[] = [];
   for (const line of config.rules) {
@@ -71,10 +68,30 @@ export function buildGraph(config: Config, registry: ProxyRegistry, deps: Outbou
   return { outbounds, rules };
 }
 
+/**
+ * Every select group a config defines, with its members in order: the `proxy-groups` and
+ * mihomo's GLOBAL (every outbound, used in global mode; DIRECT until switched) unless a proxy
+ * or group already has that name. The cluster's primary checks selections
+ * against this without building outbounds.
+ */
+export function selectGroups(config: Config): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>(config.proxyGroups.map((g) => [g.name, g.proxies]));
+  if (!out.has('GLOBAL') && !config.proxies.some((p) => p.name === 'GLOBAL')) {
+    out.set('GLOBAL', ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)]);
+  }
+  return out;
+}
+
 /** Options for starting the core. */
 export interface AppOptions {
   readonly log?: Logger;
   readonly registry?: ProxyRegistry;
+  /**
+   * Whether this core binds the SOCKS5 UDP relays (default true). In a cluster only one worker
+   * does, so each UDP flow stays in one process (one NAT table, one source port); the others
+   * announce the same port in their ASSOCIATE replies.
+   */
+  readonly udpRelays?: boolean;
 }
 
 const INBOUND_TITLES: Record<string, string> = {
@@ -145,6 +162,7 @@ export class App {
           listen: l.listen,
           port: l.port,
           udp: l.udp,
+          udpBoundElsewhere: opts.udpRelays === false,
           users: l.users ?? g.authentication,
           skipAuthPrefixes: skipAuth,
           lanAllowedIps: lan ? lanAllowed : undefined,

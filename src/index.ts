@@ -23,6 +23,8 @@ export type { Outbound, ProxyGroup, PacketConn, Dialer } from './core/outbound.j
 export type { Rule } from './core/rule.js';
 export { createLogger, type Logger, type LogLevel, type LogEntry } from './common/log.js';
 export type { TrackedConnection } from './tunnel/tracker.js';
+export { startCluster, type ClusterControl, type ClusterOptions, type ClusterWorkerView } from './cluster/primary.js';
+export type { ClusterConnection } from './cluster/ledger.js';
 
 /**
  * Starts a core from YAML text (mihomo's format) or an already loaded Config.

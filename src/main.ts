@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { App, buildGraph } from './app.js';
 import { parseArgs, USAGE, type CliArgs } from './cli/args.js';
+import { overridesOf, withOverrides } from './cli/overrides.js';
+import { runClusterCli } from './cluster/cli.js';
 import { createLogger } from './common/log.js';
 import { DEFAULT_CONFIG_YAML, loadConfig, type Config } from './config/load.js';
+import { workerCount } from './config/workers.js';
 import { ConfigError, formatIssue, type ConfigIssue } from './core/config-issue.js';
 import { errorMessage } from './core/errors.js';
 import { createRegistry } from './protocol/index.js';
@@ -30,18 +33,6 @@ function configPath(args: CliArgs): { file: string; home: string } {
     writeFileSync(file, DEFAULT_CONFIG_YAML);
   }
   return { file, home };
-}
-
-/** Applies -ext-ctl, -ext-ui and -secret over the file's values. */
-function withOverrides(config: Config, args: CliArgs): Config {
-  if (args.extCtl === undefined && args.extUi === undefined && args.secret === undefined) return config;
-  const general = {
-    ...config.general,
-    ...(args.extCtl !== undefined && { externalController: args.extCtl }),
-    ...(args.extUi !== undefined && { externalUi: args.extUi }),
-    ...(args.secret !== undefined && { secret: args.secret }),
-  };
-  return Object.freeze({ ...config, general: Object.freeze(general) });
 }
 
 function issuesOf(err: unknown): readonly ConfigIssue[] {
@@ -95,6 +86,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`configuration file ${file} test failed:\n${lines.join('\n')}\n`);
     return 1;
   }
+
+  const workers = workerCount(config.general.workers, availableParallelism());
+  if (workers > 1) return runClusterCli({ yaml: text, config, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS });
 
   log.info(`Start initial configuration in progress`);
   const started = Date.now();

@@ -1,3 +1,5 @@
+import { MAX_WORKERS } from '../config/workers.js';
+
 /** The CLI's options, mihomo's flag names. */
 export interface CliArgs {
   /** -d: home directory (config.yaml lives there) */
@@ -14,6 +16,8 @@ export interface CliArgs {
   extUi?: string;
   /** -secret: override secret */
   secret?: string;
+  /** -workers: override `workers` (clash-ts extension); 0 = one per core */
+  workers?: number;
   /** -h / --help */
   help: boolean;
 }
@@ -41,7 +45,17 @@ export const USAGE = `Usage of clash-ts:
         override secret for RESTful API
   -t    test configuration and exit
   -v    show current version of clash-ts
+  -workers string
+        override workers: worker processes, 0 or auto = one per core (clash-ts extension)
 `;
+
+/** `-workers` takes what the config key takes: a count, or `auto` (= 0, one per core). */
+function parseWorkers(value: string): number {
+  const v = value.trim().toLowerCase();
+  if (v === 'auto') return 0;
+  if (!/^\d{1,3}$/.test(v) || Number(v) > MAX_WORKERS) throw new Error(`invalid value ${JSON.stringify(value)} for -workers: expected 0..${MAX_WORKERS} or auto`);
+  return Number(v);
+}
 
 /**
  * Parses arguments the way Go's flag package does (mihomo's CLI): `-f x`, `-f=x`, `--f x`;
@@ -67,10 +81,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       continue;
     }
     const valueKey = VALUE_FLAGS[name];
-    if (!valueKey) throw new Error(`flag provided but not defined: -${name}`);
+    if (!valueKey && name !== 'workers') throw new Error(`flag provided but not defined: -${name}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`flag needs an argument: -${name}`);
-    out[valueKey] = value;
+    if (valueKey) out[valueKey] = value;
+    else out.workers = parseWorkers(value);
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Issues } from './issues.js';
 import { boolLike, cidrList } from './values.js';
 import { WARM_POOL_CONFIG_DEFAULTS, warmPoolConfigSchema } from './warm-pool.js';
+import { workersSchema } from './workers.js';
 
 /** The tunnel modes; YAML spells them in any case (`Rule`). */
 export const MODES = ['rule', 'global', 'direct'] as const;
@@ -38,6 +39,8 @@ export const generalSchema = z
     'lan-disallowed-ips': cidrList.default([]),
     /** clash-ts extension: pre-handshaken TLS connections (see config/warm-pool.ts) */
     'warm-pool': warmPoolConfigSchema.default(WARM_POOL_CONFIG_DEFAULTS),
+    /** clash-ts extension: node:cluster worker processes (see config/workers.ts); 0 = one per core */
+    workers: workersSchema.default(1),
   })
   .transform((r) => ({
     mode: r.mode,
@@ -50,6 +53,7 @@ export const generalSchema = z
     lanAllowedIps: r['lan-allowed-ips'].map((s) => s.trim()),
     lanDisallowedIps: r['lan-disallowed-ips'].map((s) => s.trim()),
     warmPool: r['warm-pool'],
+    workers: r.workers,
   }));
 
 /** The general section without the controller keys. */

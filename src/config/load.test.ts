@@ -115,6 +115,7 @@ external-ui: ui
 secret: s3cret
 dns: { enable: false, nameserver: [1.1.1.1] }
 warm-pool: { min: 1, max: 4, max-idle: 2 }
+workers: 3
 `);
     assert.deepEqual(warnings, []);
     assert.deepEqual(config.general, {
@@ -134,6 +135,7 @@ warm-pool: { min: 1, max: 4, max-idle: 2 }
       externalUi: 'ui',
       secret: 's3cret',
       warmPool: { enable: true, min: 1, max: 4, maxIdleMs: 2000 },
+      workers: 3,
     });
     assert.deepEqual(config.dns, { enable: false });
   });

@@ -20,7 +20,7 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'lan-allowed-ips', 'lan-disallowed-ips', 'mode', 'log-level', 'ipv6', 'external-controller', 'external-ui',
     'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'rules', 'dns',
     // clash-ts extensions
-    'warm-pool'].map((k) => [k, 'supported'] as const),
+    'warm-pool', 'workers'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp', 'unified-delay',
     'external-controller-pipe', 'external-controller-unix', 'external-controller-tls', 'external-controller-cors',

@@ -25,6 +25,11 @@ export interface InboundOptions {
   readonly port: number;
   /** SOCKS5 UDP ASSOCIATE relay on the same port number (ignored for type 'http') */
   readonly udp: boolean;
+  /**
+   * Another process binds the UDP relay on this port (the cluster's one UDP worker, so that a
+   * UDP flow stays in one process): announce it in ASSOCIATE replies, bind nothing.
+   */
+  readonly udpBoundElsewhere?: boolean;
   /** empty = no auth */
   readonly users: readonly InboundUser[];
   /** sources that need no auth */
@@ -89,7 +94,8 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   ctx.port = address.port;
 
   let udp: SocksUdpRelay | undefined;
-  if (opts.udp && opts.type !== 'http') {
+  if (opts.udp && opts.type !== 'http' && opts.udpBoundElsewhere) ctx.udpPort = address.port;
+  else if (opts.udp && opts.type !== 'http') {
     try {
       udp = await startSocksUdp(ctx, opts.listen, address.port, allowed);
     } catch (err) {
@@ -119,12 +125,15 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   };
 }
 
-/** net.Server.listen as a promise; `::` binds dual-stack (ipv6Only false is the default). */
+/**
+ * net.Server.listen as a promise; `::` binds dual-stack (ipv6Only false is the default). Not
+ * `exclusive`: in a node:cluster worker (`workers: N`) the socket is shared through the primary.
+ */
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen({ host, port, exclusive: true }, () => {
+    server.listen({ host, port }, () => {
       server.off('error', onError);
       resolve();
     });

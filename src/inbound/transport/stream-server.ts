@@ -137,7 +137,8 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: o.listen, port: o.port, exclusive: true }, () => {
+    // not exclusive: node:cluster workers (`workers: N`) share the socket through the primary
+    server.listen({ host: o.listen, port: o.port }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,0 +1,121 @@
+/**
+ * The IPC protocol between the cluster's primary and its workers: typed messages, each with a
+ * zod schema that checks it on receipt. A message that fails its schema is dropped by the
+ * receiver (and logged), never trusted and never allowed to throw.
+ */
+import { z } from 'zod';
+import type { InboundType } from '../core/metadata.js';
+
+const INBOUND_TYPES = ['HTTP', 'HTTPS', 'SOCKS4', 'SOCKS5', 'SHADOWSOCKS', 'VMESS', 'VLESS', 'TROJAN', 'INNER'] as const satisfies readonly InboundType[];
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const port = z.number().int().min(0).max(65535);
+const address = z.object({ host: z.string(), port });
+const seq = z.number().int().min(0);
+
+/** One live connection as a worker reports it (mihomo's /connections entry, in core terms). */
+export const connectionSnapshotSchema = z.object({
+  metadata: z.object({
+    id: z.string().min(1),
+    network: z.enum(['tcp', 'udp']),
+    inbound: z.object({ type: z.enum(INBOUND_TYPES), name: z.string(), port, user: z.string().optional() }),
+    source: address,
+    destination: address,
+  }),
+  /** epoch ms */
+  start: count,
+  chains: z.array(z.string()),
+  rule: z.string(),
+  rulePayload: z.string(),
+  destinationIp: z.string().optional(),
+  upload: count,
+  download: count,
+});
+
+/** One live connection as a worker reports it. */
+export type ConnectionSnapshot = z.infer<typeof connectionSnapshotSchema>;
+
+/** The flags a worker applies over the config file, as the primary did. */
+const overridesSchema = z.object({
+  extCtl: z.string().optional(),
+  extUi: z.string().optional(),
+  secret: z.string().optional(),
+  workers: count.optional(),
+});
+
+/** Messages the primary sends to a worker. */
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  /** the config text (validated by the primary), its CLI overrides and the current selections */
+  z.object({
+    type: z.literal('start'),
+    yaml: z.string(),
+    overrides: overridesSchema,
+    selections: z.array(z.tuple([z.string(), z.string()])),
+    reportMs: z.number().int().min(10).max(60_000),
+    /** this worker binds the SOCKS5 UDP relays (exactly one worker does) */
+    udpRelays: z.boolean(),
+  }),
+  /** switch a select group; the worker answers `ack` with the same seq */
+  z.object({ type: z.literal('select'), seq, group: z.string(), member: z.string() }),
+  /** close one connection by id; answered with `ack` (ok: the worker had it) */
+  z.object({ type: z.literal('close-connection'), seq, id: z.string() }),
+  /** stop listening, give live connections `graceMs`, report one last time, exit 0 */
+  z.object({ type: z.literal('stop'), graceMs: z.number().int().min(0).max(600_000) }),
+]);
+
+/** Messages the primary sends to a worker. */
+export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+/** Messages a worker sends to the primary. */
+export const toPrimarySchema = z.discriminatedUnion('type', [
+  /**
+   * the worker listens for messages now (a message sent before would be lost): the primary
+   * answers with `start`
+   */
+  z.object({ type: z.literal('hello') }),
+  /** every listener is bound */
+  z.object({ type: z.literal('ready') }),
+  /** App.start failed (a bind error…); the worker exits after sending this */
+  z.object({ type: z.literal('start-failed'), message: z.string() }),
+  /**
+   * What changed since the last report: connections opened (full records), closed (ids),
+   * byte counters of the live ones that moved, and the bytes moved since the last report.
+   */
+  z.object({
+    type: z.literal('report'),
+    opened: z.array(connectionSnapshotSchema),
+    closed: z.array(z.string()),
+    counters: z.array(z.tuple([z.string(), count, count])),
+    upload: count,
+    download: count,
+  }),
+  /** the answer to `select` / `close-connection` */
+  z.object({ type: z.literal('ack'), seq, ok: z.boolean() }),
+]);
+
+/** Messages a worker sends to the primary. */
+export type ToPrimary = z.infer<typeof toPrimarySchema>;
+
+/** A report: the `report` member of ToPrimary. */
+export type Report = Extract<ToPrimary, { type: 'report' }>;
+
+/** The outcome of checking one received message. */
+export type Checked<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly problem: string };
+
+function check<T>(schema: z.ZodType<T>, raw: unknown): Checked<T> {
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, message: r.data };
+  const first = r.error.issues[0];
+  const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+  return { ok: false, problem: `${first?.message ?? 'invalid message'}${where}` };
+}
+
+/** Checks a message received by a worker. */
+export function checkToWorker(raw: unknown): Checked<ToWorker> {
+  return check(toWorkerSchema, raw);
+}
+
+/** Checks a message received by the primary. */
+export function checkToPrimary(raw: unknown): Checked<ToPrimary> {
+  return check(toPrimarySchema, raw);
+}
