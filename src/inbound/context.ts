@@ -5,6 +5,7 @@ import { unmapIPv4, type Address } from '../core/address.js';
 import type { ConnectionHandler } from '../core/inbound.js';
 import type { InboundType, Metadata, Network } from '../core/metadata.js';
 import type { Authenticator } from './auth.js';
+import { encodeReply, SOCKS5 } from './socks-codec.js';
 
 /** What the protocol handlers of one inbound share: identity, the tunnel, auth, and the
  * bookkeeping of connections that are still ours (in their handshake). */
@@ -35,6 +36,11 @@ export class InboundContext {
   udpPort: number | undefined;
   /** set by close(): no new work is accepted */
   closed = false;
+  /** the local address of every accepted connection, when the listener is bound to one IP
+   * (not a wildcard); set after listen */
+  fixedLocal: Address | undefined;
+  /** the last SOCKS5 success reply and the BND address it carries (one per listener in practice) */
+  #succeeded: { readonly bind: Address; readonly reply: Buffer } | undefined;
   readonly #pending = new Map<Socket, NodeJS.Timeout>();
   /** connections we keep without a deadline: SOCKS5 UDP ASSOCIATE control connections */
   readonly #held = new Set<Socket>();
@@ -91,6 +97,15 @@ export class InboundContext {
     this.#pending.clear();
     for (const socket of this.#held) socket.destroy();
     this.#held.clear();
+  }
+
+  /** The SOCKS5 `succeeded` reply carrying `bind`, encoded once and reused while `bind` is the same. */
+  socks5Succeeded(bind: Address): Buffer {
+    const last = this.#succeeded;
+    if (last !== undefined && last.bind.host === bind.host && last.bind.port === bind.port) return last.reply;
+    const reply = encodeReply(SOCKS5.REP_SUCCEEDED, bind);
+    this.#succeeded = { bind, reply };
+    return reply;
   }
 
   /** Builds the Metadata of a new connection or datagram (fresh UUID, unmapped source). */
