@@ -78,7 +78,7 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
     ctx.track(socket);
     socket.once('close', () => ctx.release(socket));
     if (opts.type === 'http') http!.accept(socket);
-    else sniffAndDispatch(ctx, socket, http?.accept);
+    else sniffAndDispatch(ctx, socket, http?.acceptFirst);
   };
   // allowHalfOpen: a client's FIN must reach the remote as a FIN, not close our side.
   const server = createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
