@@ -76,7 +76,7 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
     }
     socket.setNoDelay(true);
     ctx.track(socket);
-    socket.once('close', () => ctx.release(socket));
+    socket.on('close', ctx.releaseOnClose);
     if (opts.type === 'http') http!.accept(socket);
     else sniffAndDispatch(ctx, socket, http?.acceptFirst);
   };
