@@ -41,7 +41,7 @@ export class InboundContext {
   fixedLocal: Address | undefined;
   /** the last SOCKS5 success reply and the BND address it carries (one per listener in practice) */
   #succeeded: { readonly bind: Address; readonly reply: Buffer } | undefined;
-  /** connections in their handshake → their deadline (epoch ms). Every entry gets the same
+  /** connections in their handshake → their deadline (monotonic ms). Every entry gets the same
    * timeout, so insertion order is deadline order and one timer for the oldest serves all. */
   readonly #pending = new Map<Socket, number>();
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -63,7 +63,7 @@ export class InboundContext {
   /** Starts the handshake deadline of a freshly accepted (or again idle) connection. */
   track(socket: Socket): void {
     if (this.#pending.has(socket)) return;
-    this.#pending.set(socket, Date.now() + this.handshakeTimeoutMs);
+    this.#pending.set(socket, performance.now() + this.handshakeTimeoutMs);
     if (this.#sweepTimer === undefined) this.#armSweep(this.handshakeTimeoutMs);
   }
 
@@ -90,10 +90,10 @@ export class InboundContext {
   /** Destroys the connections whose deadline passed (the oldest first), then waits for the next. */
   #sweep = (): void => {
     this.#sweepTimer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     for (const [socket, deadline] of this.#pending) {
       if (deadline > now) {
-        this.#armSweep(deadline - now);
+        this.#armSweep(Math.ceil(deadline - now));
         return;
       }
       this.#pending.delete(socket);
