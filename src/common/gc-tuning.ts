@@ -10,7 +10,7 @@ const GROWTH_FLAG = 'semi-space-growth-factor';
  * connections served since the previous one, i.e. with the young generation's size. Measured
  * on the bench's SOCKS5 direct row (one pinned core): scavenge p50 ~0.7 ms instead of ~8 ms,
  * max ~5-7 ms instead of ~10-14 ms, for ~13x more scavenges and about a third more GC time
- * (~3% of the CPU per request). V8 reads this flag whenever the young generation would grow,
+ * (GC goes from ~4% to ~9% of the profile; ~3-5% more CPU per request). V8 reads this flag whenever the young generation would grow,
  * so it works when set from inside the process, provided that happens before the modules load
  * (loading them is what grows it first): main.ts calls this before importing anything else.
  * `--max-semi-space-size` could not be used this way: the heap is sized before any script runs.
