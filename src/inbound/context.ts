@@ -5,6 +5,7 @@ import { unmapIPv4, type Address } from '../core/address.js';
 import type { ConnectionHandler } from '../core/inbound.js';
 import type { InboundType, Metadata, Network } from '../core/metadata.js';
 import type { Authenticator } from './auth.js';
+import { encodeReply, SOCKS5 } from './socks-codec.js';
 
 /** What the protocol handlers of one inbound share: identity, the tunnel, auth, and the
  * bookkeeping of connections that are still ours (in their handshake). */
@@ -35,7 +36,15 @@ export class InboundContext {
   udpPort: number | undefined;
   /** set by close(): no new work is accepted */
   closed = false;
-  readonly #pending = new Map<Socket, NodeJS.Timeout>();
+  /** the local address of every accepted connection, when the listener is bound to one IP
+   * (not a wildcard); set after listen */
+  fixedLocal: Address | undefined;
+  /** the last SOCKS5 success reply and the BND address it carries (one per listener in practice) */
+  #succeeded: { readonly bind: Address; readonly reply: Buffer } | undefined;
+  /** connections in their handshake → their deadline (monotonic ms). Every entry gets the same
+   * timeout, so insertion order is deadline order and one timer for the oldest serves all. */
+  readonly #pending = new Map<Socket, number>();
+  #sweepTimer: NodeJS.Timeout | undefined;
   /** connections we keep without a deadline: SOCKS5 UDP ASSOCIATE control connections */
   readonly #held = new Set<Socket>();
 
@@ -45,34 +54,52 @@ export class InboundContext {
     this.log = o.log;
     this.auth = o.auth;
     this.handshakeTimeoutMs = o.handshakeTimeoutMs;
+    const pending = this.#pending;
+    this.releaseOnClose = function (this: Socket): void {
+      pending.delete(this);
+    };
   }
 
   /** Starts the handshake deadline of a freshly accepted (or again idle) connection. */
   track(socket: Socket): void {
     if (this.#pending.has(socket)) return;
-    const timer = setTimeout(this.#onDeadline, this.handshakeTimeoutMs, socket);
-    timer.unref();
-    this.#pending.set(socket, timer);
+    this.#pending.set(socket, performance.now() + this.handshakeTimeoutMs);
+    if (this.#sweepTimer === undefined) this.#armSweep(this.handshakeTimeoutMs);
   }
 
   /** The connection left its handshake (handed to the tunnel, or closed): stop its clock;
    * it is no longer ours to time out or to destroy on close. */
   release(socket: Socket): void {
-    const timer = this.#pending.get(socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
     this.#pending.delete(socket);
   }
+
+  /** The 'close' listener of accepted connections (`this` is the socket): `release` as one
+   * function per inbound instead of a closure per connection. */
+  readonly releaseOnClose: (this: Socket) => void;
 
   /** Whether the connection is still in its handshake. */
   isPending(socket: Socket): boolean {
     return this.#pending.has(socket);
   }
 
-  #onDeadline = (socket: Socket): void => {
-    this.#pending.delete(socket);
-    this.log.debug(`[${this.name}] handshake timeout from ${socket.remoteAddress ?? '?'}`);
-    socket.destroy();
+  #armSweep(ms: number): void {
+    this.#sweepTimer = setTimeout(this.#sweep, ms);
+    this.#sweepTimer.unref();
+  }
+
+  /** Destroys the connections whose deadline passed (the oldest first), then waits for the next. */
+  #sweep = (): void => {
+    this.#sweepTimer = undefined;
+    const now = performance.now();
+    for (const [socket, deadline] of this.#pending) {
+      if (deadline > now) {
+        this.#armSweep(Math.ceil(deadline - now));
+        return;
+      }
+      this.#pending.delete(socket);
+      this.log.debug(`[${this.name}] handshake timeout from ${socket.remoteAddress ?? '?'}`);
+      socket.destroy();
+    }
   };
 
   /** Keeps a connection that stays ours for its life (no deadline) until it closes. */
@@ -84,13 +111,22 @@ export class InboundContext {
 
   /** Destroys every connection still ours: in its handshake, or held (used by close()). */
   destroyPending(): void {
-    for (const [socket, timer] of this.#pending) {
-      clearTimeout(timer);
-      socket.destroy();
-    }
+    clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    const pending = [...this.#pending.keys()];
     this.#pending.clear();
+    for (const socket of pending) socket.destroy();
     for (const socket of this.#held) socket.destroy();
     this.#held.clear();
+  }
+
+  /** The SOCKS5 `succeeded` reply carrying `bind`, encoded once and reused while `bind` is the same. */
+  socks5Succeeded(bind: Address): Buffer {
+    const last = this.#succeeded;
+    if (last !== undefined && last.bind.host === bind.host && last.bind.port === bind.port) return last.reply;
+    const reply = encodeReply(SOCKS5.REP_SUCCEEDED, bind);
+    this.#succeeded = { bind, reply };
+    return reply;
   }
 
   /** Builds the Metadata of a new connection or datagram (fresh UUID, unmapped source). */

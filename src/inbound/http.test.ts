@@ -149,6 +149,27 @@ describe('HTTP inbound', () => {
     assert.deepEqual(m.destination, echo.address);
   });
 
+  it('CONNECT in HTTP/1.0, and a head split across segments (node:http parses it), answer the same', async () => {
+    const s = await dial(inbound.address());
+    const r = new Reader(s);
+    s.write(`CONNECT 127.0.0.1:${echo.address.port} HTTP/1.0\r\n\r\n`);
+    assert.equal(await r.readUntil('\r\n\r\n'), 'HTTP/1.0 200 Connection established\r\n\r\n');
+    s.write('one');
+    assert.equal((await r.read(3)).toString(), 'one');
+    s.destroy();
+
+    const t = await dial(inbound.address());
+    const rt = new Reader(t);
+    t.write(`CONNECT 127.0.0.1:${echo.address.port} HTTP/1.1\r\nHost: x`);
+    await new Promise((done) => setTimeout(done, 30));
+    t.write('\r\n\r\ntwo');
+    assert.equal(await rt.readUntil('\r\n\r\n'), 'HTTP/1.1 200 Connection established\r\n\r\n');
+    assert.equal((await rt.read(3)).toString(), 'two');
+    t.end();
+    await rt.closed();
+    assert.equal(handler.tcp.at(-1)!.inbound.type, 'HTTPS');
+  });
+
   it('Upgrade: the request goes out origin-form and the 101 is followed by a raw relay', async () => {
     let seenHead = '';
     const ws = await listenTcp((sock) => {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { TcpReply } from '../core/inbound.js';
 import { parseBasicCredentials } from './auth.js';
 import { sourceOf, type InboundContext } from './context.js';
+import { parseSimpleConnect } from './connect-head.js';
 import { forwardRequest } from './http-forward.js';
 import { endToEndHeaders, parseConnectTarget, parseForwardTarget, removeHeader } from './http-headers.js';
 
@@ -50,6 +51,26 @@ export class HttpProxy {
     this.#conns.set(socket, { user: undefined, trusted: false });
     socket.once('close', () => this.#conns.delete(socket));
     this.#server.emit('connection', socket);
+  };
+
+  /**
+   * Serves a connection whose first bytes, `first`, were already read (the mixed sniffer): a
+   * plain CONNECT ({@link parseSimpleConnect}) from a client that needs no credentials goes to
+   * the tunnel at once, as node:http's 'connect' would have sent it; anything else goes to
+   * node:http with the bytes put back.
+   */
+  acceptFirst = (socket: Socket, first: Buffer): void => {
+    const connect = parseSimpleConnect(first);
+    const source = connect === undefined ? undefined : sourceOf(socket);
+    if (connect === undefined || source === undefined || this.#ctx.auth.required(source.host)) {
+      socket.unshift(first);
+      this.accept(socket);
+      return;
+    }
+    this.#ctx.release(socket);
+    if (first.length > connect.used) socket.unshift(first.subarray(connect.used));
+    const meta = this.#ctx.meta('tcp', 'HTTPS', source, connect.target);
+    this.#ctx.handler.handleTcp(socket, meta, new ConnectReply(socket, connect.httpVersion));
   };
 
   /** Closes idle client connections; busy ones close after their current response. */

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { CidrList } from '../common/cidr.js';
 import type { Logger } from '../common/log.js';
 import { unmapIPv4, type Address } from '../core/address.js';
@@ -81,9 +81,9 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
     }
     socket.setNoDelay(true);
     ctx.track(socket);
-    socket.once('close', () => ctx.release(socket));
+    socket.on('close', ctx.releaseOnClose);
     if (opts.type === 'http') http!.accept(socket);
-    else sniffAndDispatch(ctx, socket, http?.accept);
+    else sniffAndDispatch(ctx, socket, http?.acceptFirst);
   };
   // allowHalfOpen: a client's FIN must reach the remote as a FIN, not close our side.
   const server = createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
@@ -92,6 +92,7 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   const bound = server.address();
   const address: Address = typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : { host: opts.listen, port: opts.port };
   ctx.port = address.port;
+  ctx.fixedLocal = fixedLocalAddress(address);
 
   let udp: SocksUdpRelay | undefined;
   if (opts.udp && opts.type !== 'http' && opts.udpBoundElsewhere) ctx.udpPort = address.port;
@@ -123,6 +124,14 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
       return closing;
     },
   };
+}
+
+/** The local address every connection to a listener bound at `bound` has, when that is one
+ * IP (unmapped, as clients are told); undefined for a wildcard, whose connections differ. */
+export function fixedLocalAddress(bound: Address): Address | undefined {
+  const host = unmapIPv4(bound.host);
+  if (isIP(host) === 0 || host === '0.0.0.0' || host === '::') return undefined;
+  return { host, port: bound.port };
 }
 
 /**

@@ -23,6 +23,13 @@ type State = 'socks5-greeting' | 'socks5-auth' | 'socks5-request' | 'socks4' | '
 
 function swallow(): void {}
 
+// Method-selection and auth answers never vary: encoded once, written as they are.
+const CHOOSE_NONE = Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_NONE]);
+const CHOOSE_USERPASS = Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_USERPASS]);
+const NO_ACCEPTABLE_METHOD = Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_UNACCEPTABLE]);
+const AUTH_OK = Buffer.from([1, 0]);
+const AUTH_FAILED = Buffer.from([1, 1]);
+
 /** 'end' listener of a held control connection: the client is done, so are we (half-open
  * sockets never close by themselves). */
 function destroyOnEnd(this: Socket): void {
@@ -119,16 +126,16 @@ class SocksSession {
     const hasNone = g.methods.includes(SOCKS5.METHOD_NONE);
     const hasUserPass = g.methods.includes(SOCKS5.METHOD_USERPASS);
     if (this.#ctx.auth.required(this.#source.host)) {
-      if (!hasUserPass) return this.#fail(Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_UNACCEPTABLE]));
-      this.#socket.write(Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_USERPASS]));
+      if (!hasUserPass) return this.#fail(NO_ACCEPTABLE_METHOD);
+      this.#socket.write(CHOOSE_USERPASS);
       this.#state = 'socks5-auth';
     } else if (hasNone || !hasUserPass) {
       // Like mihomo, a client that offers neither is still let in without auth.
-      this.#socket.write(Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_NONE]));
+      this.#socket.write(CHOOSE_NONE);
       this.#state = 'socks5-request';
     } else {
       // Only user/pass offered and none required: take it and accept any credentials.
-      this.#socket.write(Buffer.from([SOCKS5.VERSION, SOCKS5.METHOD_USERPASS]));
+      this.#socket.write(CHOOSE_USERPASS);
       this.#state = 'socks5-auth';
     }
   }
@@ -139,11 +146,11 @@ class SocksSession {
     if (this.#ctx.auth.required(this.#source.host)) {
       if (!this.#ctx.auth.verify(cred.username, cred.password)) {
         this.#ctx.log.info(`[${this.#ctx.name}] SOCKS5 auth failed from ${this.#source.host}:${this.#source.port}`);
-        return this.#fail(Buffer.from([1, 1]));
+        return this.#fail(AUTH_FAILED);
       }
       this.#user = cred.username;
     }
-    this.#socket.write(Buffer.from([1, 0]));
+    this.#socket.write(AUTH_OK);
     this.#state = 'socks5-request';
   }
 
@@ -151,7 +158,7 @@ class SocksSession {
     const req = this.#take(parseRequest(this.#buf));
     if (req === undefined) return;
     if (req.command === SOCKS5.CMD_CONNECT) {
-      this.#handOff('SOCKS5', req.address, new Socks5Reply(this.#socket, this.#bindAddress()));
+      this.#handOff('SOCKS5', req.address, new Socks5Reply(this.#ctx, this.#socket, this.#bindAddress()));
     } else if (req.command === SOCKS5.CMD_UDP_ASSOCIATE && this.#ctx.udpPort !== undefined) {
       this.#associate(this.#ctx.udpPort);
     } else {
@@ -219,20 +226,22 @@ class SocksSession {
     this.#socket.destroy();
   }
 
-  /** BND.ADDR/PORT: the address the client reached us on (mihomo answers the same). */
+  /** BND.ADDR/PORT: the address the client reached us on (mihomo answers the same). A listener
+   * bound to one IP knows it without asking the socket (a getsockname per connection). */
   #bindAddress(): Address {
-    return { host: unmapIPv4(this.#socket.localAddress ?? '0.0.0.0'), port: this.#socket.localPort ?? 0 };
+    return this.#ctx.fixedLocal ?? { host: unmapIPv4(this.#socket.localAddress ?? '0.0.0.0'), port: this.#socket.localPort ?? 0 };
   }
 }
 
 /** The tunnel's verdict, answered in SOCKS5 (BND = the address the client connected to). */
 class Socks5Reply implements TcpReply {
   constructor(
+    readonly ctx: InboundContext,
     readonly socket: Socket,
     readonly bind: Address,
   ) {}
   connected(): void {
-    this.socket.write(encodeReply(SOCKS5.REP_SUCCEEDED, this.bind));
+    this.socket.write(this.ctx.socks5Succeeded(this.bind));
   }
   failed(err: Error): void {
     this.socket.end(encodeReply(socks5ReplyFor(err), this.bind));

@@ -13,8 +13,15 @@ export interface RaceGroup {
 const KEEPALIVE_MS = 15_000;
 
 /**
- * Opens one TCP connection to an IP literal. The socket allows half-open (the relay forwards
- * FIN each way on its own), disables Nagle and keeps alive. An abort destroys the half-made
+ * Starts connecting to an IP literal with the options every outgoing TCP socket of ours has:
+ * half-open allowed (the relay forwards FIN each way on its own), Nagle off, keep-alive on.
+ */
+export function openSocket(ip: string, port: number): Socket {
+  return connect({ host: ip, port, allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
+}
+
+/**
+ * Opens one TCP connection to an IP literal ({@link openSocket}). An abort destroys the half-made
  * socket, so no descriptor outlives the dial. Rejects with the socket's own error (`.code`
  * ECONNREFUSED…) or with `signal.reason`.
  */
@@ -24,14 +31,7 @@ export function connectOne(ip: string, port: number, signal: AbortSignal): Promi
       reject(signal.reason);
       return;
     }
-    const sock = connect({
-      host: ip,
-      port,
-      allowHalfOpen: true,
-      noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: KEEPALIVE_MS,
-    });
+    const sock = openSocket(ip, port);
     const cleanup = () => {
       sock.removeListener('connect', onConnect);
       sock.removeListener('error', onError);

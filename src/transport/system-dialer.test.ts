@@ -206,6 +206,38 @@ test('aborting mid-dial at any moment leaves no descriptor open', async () => {
   assert.equal(fdCount(), base);
 });
 
+test('an IPv4 literal is dialed without asking the resolver, in every mode but ipv6', async () => {
+  const srv = await echoServer('127.0.0.1');
+  // A resolver that never answers: a literal dial that consulted it would time out.
+  const silent = fakeResolver('never', 'never');
+  for (const mode of ['dual', 'ipv4', 'ipv4-prefer', 'ipv6-prefer'] as const) {
+    const s = (await dial({ host: '127.0.0.1', port: srv.port }, mode, silent)) as Socket;
+    assert.equal(await roundTrip(s, mode), mode);
+    s.destroy();
+  }
+});
+
+test('aborting an IPv4-literal dial at any moment leaves no descriptor open', async () => {
+  const srv = await echoServer('127.0.0.1');
+  await tick(20);
+  const base = fdCount();
+  for (let delay = 0; delay < 12; delay++) {
+    const ac = new AbortController();
+    const p = dial({ host: '127.0.0.1', port: srv.port }, 'dual', resolver, ac.signal);
+    for (let i = 0; i < delay && i < 6; i++) await Promise.resolve();
+    for (let i = 6; i < delay; i++) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    try {
+      (await p).destroy();
+    } catch (err) {
+      assert.ok(hasCode(err, 'ABORTED'), String(err));
+    }
+  }
+  for (const s of srv.sockets) s.destroy();
+  await tick(100);
+  assert.equal(fdCount(), base);
+});
+
 test('UDP: echo over both families, by literal and by name', async () => {
   const base = fdCount();
   const echo4 = createSocket('udp4');

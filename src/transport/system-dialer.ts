@@ -1,9 +1,11 @@
+import { isIPv4 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { formatAddress, type Address } from '../core/address.js';
 import { errorMessage, ProxyError } from '../core/errors.js';
 import type { Dialer, PacketConn } from '../core/outbound.js';
 import type { Resolver } from '../core/resolver.js';
 import { connectAny, type RaceGroup } from './dual-stack.js';
+import { dialLiteral } from './literal-dial.js';
 import { SystemPacketConn, type UdpFamilyPolicy } from './system-udp.js';
 
 /** mihomo's `ip-version`: which address families an outbound may dial, and which goes first. */
@@ -35,7 +37,7 @@ const UDP_POLICY: Record<IpVersion, UdpFamilyPolicy> = {
  * The dialer of this host's own sockets. TCP: resolve (through `resolver`, never the libuv
  * pool), then connect with mihomo's ip-version semantics: single-family modes walk that
  * family's IPs in order; the others race both families, a `*-prefer` mode giving its family a
- * `fallbackDelayMs` head start. Errors are ProxyErrors naming the address: RESOLVE_FAILED,
+ * `fallbackDelayMs` head start; an IPv4 literal is dialed at once ({@link dialLiteral}). Errors are ProxyErrors naming the address: RESOLVE_FAILED,
  * DIAL_FAILED (`cause` keeps the socket error and its `.code`), DIAL_TIMEOUT, ABORTED.
  * UDP: a {@link SystemPacketConn}. The caller must attach its own 'error' listener to the
  * returned socket right away.
@@ -46,7 +48,17 @@ export function createSystemDialer(opts: SystemDialerOptions): Dialer {
   const fallbackDelayMs = opts.fallbackDelayMs ?? 300;
   const resolver = opts.resolver;
 
-  async function dialTcp(to: Address, signal: AbortSignal): Promise<Duplex> {
+  // An IPv4 literal resolves to itself in every mode but ipv6-only (where it has no address):
+  // it skips resolution and the race. IPv6 literals take the general path, since a resolver
+  // with IPv6 disabled answers them with nothing.
+  const literalsDirect = version !== 'ipv6';
+
+  function dialTcp(to: Address, signal: AbortSignal): Promise<Duplex> {
+    if (literalsDirect && isIPv4(to.host)) return dialLiteral(to, signal, timeoutMs);
+    return dialResolved(to, signal);
+  }
+
+  async function dialResolved(to: Address, signal: AbortSignal): Promise<Duplex> {
     const label = formatAddress(to);
     if (signal.aborted) throw new ProxyError('ABORTED', `dial tcp ${label}: aborted`, { cause: signal.reason });
     // One controller for the whole dial, aborted by the caller or by our timer; which one

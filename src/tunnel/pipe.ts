@@ -13,8 +13,9 @@ export interface ByteCounter {
 export interface PipeOptions {
   /** destroy both legs after this long with no bytes either way (0 = never) */
   readonly idleTimeoutMs: number;
-  /** called once, when both legs are closed; `err` is the first error seen, if any */
-  readonly onClose?: (err: Error | undefined) => void;
+  /** called once (as a method of these options), when both legs are closed; `err` is the
+   * first error seen, if any */
+  onClose?(err: Error | undefined): void;
 }
 
 /**
@@ -32,7 +33,7 @@ class Relay {
   readonly #client: Duplex;
   readonly #remote: Duplex;
   readonly #counter: ByteCounter;
-  readonly #onClose: ((err: Error | undefined) => void) | undefined;
+  readonly #opts: PipeOptions;
   #error: Error | undefined;
   #clientClosed = false;
   #remoteClosed = false;
@@ -44,7 +45,7 @@ class Relay {
     this.#client = client;
     this.#remote = remote;
     this.#counter = counter;
-    this.#onClose = opts.onClose;
+    this.#opts = opts;
 
     client.on('data', this.#onClientData);
     remote.on('data', this.#onRemoteData);
@@ -147,7 +148,7 @@ class Relay {
     }
     if (this.#clientClosed && this.#remoteClosed) {
       if (this.#timer) clearTimeout(this.#timer);
-      this.#onClose?.(this.#error);
+      this.#opts.onClose?.(this.#error);
     }
   }
 }

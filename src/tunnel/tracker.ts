@@ -19,6 +19,37 @@ export interface TrackedConnection extends ByteCounter {
 /** Fields a connection is registered with; counters start at zero. */
 export type TrackedInit = Omit<TrackedConnection, 'upload' | 'download' | 'start'>;
 
+/** A record built from a TrackedInit: one fixed shape, and the start time kept as a number
+ * (a Date is made only when someone asks, which on the connection path nobody does). */
+class InitRecord implements TrackedConnection {
+  readonly metadata: TrackedInit['metadata'];
+  readonly chains: readonly string[];
+  readonly rule: string;
+  readonly rulePayload: string;
+  readonly destinationIp: string | undefined;
+  upload = 0;
+  download = 0;
+  readonly #startMs = Date.now();
+  readonly #close: () => void;
+
+  constructor(init: TrackedInit) {
+    this.metadata = init.metadata;
+    this.chains = init.chains;
+    this.rule = init.rule;
+    this.rulePayload = init.rulePayload;
+    this.destinationIp = init.destinationIp;
+    this.#close = init.close;
+  }
+
+  get start(): Date {
+    return new Date(this.#startMs);
+  }
+
+  close(): void {
+    this.#close();
+  }
+}
+
 /**
  * The live connection table and the running byte totals. Inbounds never see it; the tunnel
  * registers into it and the API reads it.
@@ -30,8 +61,13 @@ export class Tracker {
 
   /** Registers a connection; the returned record is the relay's byte counter. */
   add(init: TrackedInit): TrackedConnection {
-    const record: TrackedConnection = { ...init, upload: 0, download: 0, start: new Date() };
-    this.#live.set(init.metadata.id, record);
+    return this.track(new InitRecord(init));
+  }
+
+  /** Registers a record the caller built itself (the tunnel's per-connection object, which
+   * saves a second object per connection); its counters must start at zero. */
+  track<T extends TrackedConnection>(record: T): T {
+    this.#live.set(record.metadata.id, record);
     return record;
   }
 

@@ -17,48 +17,70 @@ export type ParseStep<T> = { readonly value: T; readonly used: number } | undefi
  */
 export function readMessage<T>(s: Duplex, parse: (buf: Buffer) => ParseStep<T>, signal: AbortSignal, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    let acc: Buffer | undefined;
-    const cleanup = (): void => {
-      s.off('readable', onReadable);
-      s.off('end', onEnd);
-      s.off('close', onEnd);
-      s.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const fail = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onEnd = (): void => fail(new ProxyError('PROTOCOL', `connection closed by the server before ${what}`));
-    const onError = (err: Error): void => fail(new ProxyError('DIAL_FAILED', `${err.message} (waiting for ${what})`, { cause: err }));
-    const onAbort = (): void => fail(new ProxyError('ABORTED', `aborted while waiting for ${what}`, { cause: signal.reason }));
-    const onReadable = (): void => {
-      let chunk: Buffer | null;
-      while ((chunk = s.read() as Buffer | null) !== null) {
-        // handshake messages are small and usually arrive whole: concat only when split
-        acc = acc === undefined ? chunk : Buffer.concat([acc, chunk]);
-        let step: ParseStep<T>;
-        try {
-          step = parse(acc);
-        } catch (err) {
-          fail(err instanceof Error ? err : new Error(String(err)));
-          return;
-        }
-        if (step !== undefined) {
-          cleanup();
-          // stop reading here: one more read() could pull the stream's EOF before anyone listens
-          if (step.used < acc.length) s.unshift(acc.subarray(step.used));
-          resolve(step.value);
-          return;
-        }
-      }
-    };
-    if (signal.aborted) return onAbort();
-    if (s.destroyed || s.readableEnded) return onEnd();
-    s.on('readable', onReadable);
-    s.once('end', onEnd);
-    s.once('close', onEnd);
-    s.once('error', onError);
-    signal.addEventListener('abort', onAbort, { once: true });
+    new MessageReader(s, parse, signal, what, resolve, reject).start();
   });
+}
+
+/** One read's state and listeners, bound once (a handshake runs one or more per connection). */
+class MessageReader<T> {
+  #acc: Buffer | undefined;
+
+  constructor(
+    readonly s: Duplex,
+    readonly parse: (buf: Buffer) => ParseStep<T>,
+    readonly signal: AbortSignal,
+    readonly what: string,
+    readonly resolve: (value: T) => void,
+    readonly reject: (err: Error) => void,
+  ) {}
+
+  start(): void {
+    if (this.signal.aborted) return this.#onAbort();
+    if (this.s.destroyed || this.s.readableEnded) return this.#onEnd();
+    this.s.on('readable', this.#onReadable);
+    this.s.on('end', this.#onEnd);
+    this.s.on('close', this.#onEnd);
+    this.s.on('error', this.#onError);
+    this.signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  #cleanup(): void {
+    this.s.off('readable', this.#onReadable);
+    this.s.off('end', this.#onEnd);
+    this.s.off('close', this.#onEnd);
+    this.s.off('error', this.#onError);
+    this.signal.removeEventListener('abort', this.#onAbort);
+  }
+
+  #fail(err: Error): void {
+    this.#cleanup();
+    this.reject(err);
+  }
+
+  #onEnd = (): void => this.#fail(new ProxyError('PROTOCOL', `connection closed by the server before ${this.what}`));
+  #onError = (err: Error): void => this.#fail(new ProxyError('DIAL_FAILED', `${err.message} (waiting for ${this.what})`, { cause: err }));
+  #onAbort = (): void => this.#fail(new ProxyError('ABORTED', `aborted while waiting for ${this.what}`, { cause: this.signal.reason }));
+
+  #onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = this.s.read() as Buffer | null) !== null) {
+      // handshake messages are small and usually arrive whole: concat only when split
+      const acc = this.#acc === undefined ? chunk : Buffer.concat([this.#acc, chunk]);
+      this.#acc = acc;
+      let step: ParseStep<T>;
+      try {
+        step = this.parse(acc);
+      } catch (err) {
+        this.#fail(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      if (step !== undefined) {
+        this.#cleanup();
+        // stop reading here: one more read() could pull the stream's EOF before anyone listens
+        if (step.used < acc.length) this.s.unshift(acc.subarray(step.used));
+        this.resolve(step.value);
+        return;
+      }
+    }
+  };
 }

@@ -1,0 +1,134 @@
+/** The command line (mihomo's flags): loaded by main.ts once the GC is tuned. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { App, buildGraph } from './app.js';
+import { parseArgs, USAGE, type CliArgs } from './cli/args.js';
+import { overridesOf, withOverrides } from './cli/overrides.js';
+import { runClusterCli } from './cluster/cli.js';
+import { createLogger } from './common/log.js';
+import { DEFAULT_CONFIG_YAML, loadConfig, type Config } from './config/load.js';
+import { workerCount } from './config/workers.js';
+import { ConfigError, formatIssue, type ConfigIssue } from './core/config-issue.js';
+import { errorMessage } from './core/errors.js';
+import { createRegistry } from './protocol/index.js';
+import { ruleLineProblem } from './rule/parse.js';
+import { createSystemResolver } from './dns/system-resolver.js';
+import { createSystemDialer } from './transport/system-dialer.js';
+
+const GRACE_MS = 3000;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Where the config is: -f, else HOMEDIR/config.yaml (written with the default when missing). */
+function configPath(args: CliArgs): { file: string; home: string } {
+  const home = resolve(args.homeDir ?? join(homedir(), '.config', 'clash-ts'));
+  if (args.configFile) return { file: resolve(args.configFile), home };
+  const file = join(home, 'config.yaml');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, DEFAULT_CONFIG_YAML);
+  }
+  return { file, home };
+}
+
+function issuesOf(err: unknown): readonly ConfigIssue[] {
+  return err instanceof ConfigError ? err.issues : [{ path: '', message: errorMessage(err) }];
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`clash-ts v${version()} ${process.platform} ${process.arch} with node ${process.version}\n`);
+    return 0;
+  }
+  const { file } = configPath(args);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    process.stderr.write(`configuration file ${file} cannot be read: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  const registry = createRegistry();
+  const log = createLogger('info');
+  let config: Config;
+  try {
+    const loaded = loadConfig(text, { registry, checkRule: ruleLineProblem });
+    config = withOverrides(loaded.config, args);
+    log.level = config.general.logLevel;
+    for (const w of loaded.warnings) log.warn(formatIssue(w));
+    if (args.test) {
+      const resolver = createSystemResolver({ ipv6: config.general.ipv6 });
+      try {
+        buildGraph(config, registry, { resolver, log, dialer: createSystemDialer({ resolver }) });
+      } finally {
+        resolver.close();
+      }
+      process.stdout.write(`configuration file ${file} test is successful\n`);
+      return 0;
+    }
+  } catch (err) {
+    const lines = issuesOf(err).map((i) => `  ${formatIssue(i)}`);
+    process.stderr.write(`configuration file ${file} test failed:\n${lines.join('\n')}\n`);
+    return 1;
+  }
+
+  const workers = workerCount(config.general.workers, availableParallelism());
+  if (workers > 1) return runClusterCli({ yaml: text, config, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS });
+
+  log.info(`Start initial configuration in progress`);
+  const started = Date.now();
+  let app: App;
+  try {
+    app = await App.start(config, { log, registry });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration file ${file} test failed:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);
+    } else log.error(`start failed: ${errorMessage(err)}`);
+    return 1;
+  }
+  log.info(`Initial configuration complete, total time: ${Date.now() - started}ms`);
+
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        done(0); // a second signal: stop waiting for the grace period
+        return;
+      }
+      stopping = true;
+      log.info(`received ${signal}, shutting down`);
+      app.close(GRACE_MS).then(
+        () => done(0),
+        (err: unknown) => {
+          log.error(`shutdown: ${errorMessage(err)}`);
+          done(0);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`fatal: ${errorMessage(err)}\n`);
+    process.exit(1);
+  },
+);
