@@ -42,7 +42,7 @@ interface Shape {
   readonly step: readonly (readonly [number, number])[];
 }
 
-const FULL: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 5, measureS: (r) => (r < 50 ? 40 : 30), step: [[0, 2], [200, 10], [0, 15]] };
+const FULL: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 5, measureS: (r) => (r < 50 ? 40 : 30), step: [[0, 2], [200, 10], [0, 25]] };
 const QUICK: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 3, measureS: () => 5, step: [[0, 1], [200, 4], [0, 5]] };
 
 function runDriver(link: RttLink, plan: DriverPlan, boundS: number): Promise<DriverResult> {

@@ -102,6 +102,7 @@ export interface StepSample {
   readonly misses: number;
   readonly wasted: number;
   readonly handshakeMs: number;
+  readonly replacementMs: number;
 }
 
 /** The step run's outcome. */
@@ -228,7 +229,7 @@ function sampleEvery(pools: WarmPoolRegistry | undefined, everyMs: number, start
     const m = poolMetrics(pools);
     into.push({
       t, offered: offered(t), size: m?.size ?? 0, pending: m?.pending ?? 0, target: m?.target ?? 0, rate: m?.ratePerSec ?? 0,
-      hits: m?.hits ?? 0, misses: m?.misses ?? 0, wasted: m?.wasted ?? 0, handshakeMs: m?.handshakeMs ?? NaN,
+      hits: m?.hits ?? 0, misses: m?.misses ?? 0, wasted: m?.wasted ?? 0, handshakeMs: m?.handshakeMs ?? NaN, replacementMs: m?.replacementMs ?? NaN,
     });
   }, everyMs);
   return () => clearInterval(timer);
