@@ -5,7 +5,7 @@
  *                                        docs/benchmarks.md, its SVGs under docs/benchmarks/
  *   npm run bench:warm-pool -- --quick   ~2 min smoke run: writes bench/out/quick/benchmarks.md
  *   options (for targeted runs; the report then goes to bench/out/quick too):
- *     --rtts=50,150  --rates=20,100  --pool=on|off  --warmup=S  --measure=S  --no-step
+ *     --rtts=50,150  --rates=20,100  --pool=on|off  --warmup=S  --measure=S  --no-step  --no-e2e
  *
  * Per RTT (50 ms, 150 ms): two namespaces joined by a delayed link (bench/lib/netns.ts), trojan-gfw
  * and a TCP echo in the server namespace, the driver (bench/lib/warm-pool-driver.ts) in the
@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildLoadgen } from './lib/loadgen.js';
 import { buildDelayLine, createRttLink, removeStaleNamespaces, SERVER_ADDR, type RttLink } from './lib/netns.js';
 import { startEchoIn, startTrojanServerIn } from './lib/netns-peers.js';
 import { SECRET, type PeerEnv } from './lib/peers.js';
@@ -25,6 +26,7 @@ import type { BenchProc } from './lib/proc.js';
 import { writeSection } from './lib/sections.js';
 import { makeCert } from './lib/target.js';
 import type { DriverPlan, DriverResult, StepResult, SteadyResult } from './lib/warm-pool-driver.js';
+import { runE2e } from './lib/warm-pool-e2e.js';
 import { renderWarmPoolSection, type WarmPoolRun } from './lib/warm-pool-report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,10 +42,12 @@ interface Shape {
   readonly warmupS: number;
   readonly measureS: (rate: number) => number;
   readonly step: readonly (readonly [number, number])[];
+  /** the CLI check: new connections per second and measured seconds (0: skipped) */
+  readonly e2e: { readonly rate: number; readonly seconds: number };
 }
 
-const FULL: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 5, measureS: (r) => (r < 50 ? 40 : 30), step: [[0, 2], [200, 10], [0, 25]] };
-const QUICK: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 3, measureS: () => 5, step: [[0, 1], [200, 4], [0, 5]] };
+const FULL: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 5, measureS: (r) => (r < 50 ? 40 : 30), step: [[0, 2], [200, 10], [0, 25]], e2e: { rate: 20, seconds: 15 } };
+const QUICK: Shape = { rtts: [50, 150], rates: [20, 100], warmupS: 3, measureS: () => 5, step: [[0, 1], [200, 4], [0, 5]], e2e: { rate: 20, seconds: 5 } };
 
 function runDriver(link: RttLink, plan: DriverPlan, boundS: number): Promise<DriverResult> {
   const argv = [...link.inNs(link.client), process.execPath, '--import', 'tsx', DRIVER, JSON.stringify(plan)];
@@ -72,7 +76,7 @@ function runDriver(link: RttLink, plan: DriverPlan, boundS: number): Promise<Dri
 async function main(): Promise<void> {
   const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const nums = (v: string | undefined): number[] | undefined => v?.split(',').map(Number);
-  const custom = ['rtts', 'rates', 'pool', 'warmup', 'measure'].some((k) => opt(k) !== undefined) || process.argv.includes('--no-step');
+  const custom = ['rtts', 'rates', 'pool', 'warmup', 'measure'].some((k) => opt(k) !== undefined) || ['--no-step', '--no-e2e'].some((f) => process.argv.includes(f));
   const quick = process.argv.includes('--quick') || custom;
   const base = process.argv.includes('--quick') ? QUICK : FULL;
   const measure = opt('measure');
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
     warmupS: Number(opt('warmup') ?? base.warmupS),
     measureS: measure ? () => Number(measure) : base.measureS,
     step: process.argv.includes('--no-step') ? [] : base.step,
+    e2e: process.argv.includes('--no-e2e') ? { rate: 0, seconds: 0 } : base.e2e,
   };
   const pools = opt('pool') === 'on' ? [true] : opt('pool') === 'off' ? [false] : [false, true];
   const removed = await removeStaleNamespaces();
@@ -89,6 +94,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ctsb-warm-'));
   const env: PeerEnv = { dir, cert: makeCert(dir), live: new Set<BenchProc>() };
   const delayLine = buildDelayLine(join(ROOT, 'bench', 'out', 'bin'));
+  const lg = buildLoadgen(join(ROOT, 'bench', 'out', 'bin'));
   let link: RttLink | undefined;
   const cleanup = async (): Promise<void> => {
     for (const p of [...env.live]) await p.stop();
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
         linkRttMs: res.linkRttMs,
         steady: res.results.filter((r): r is SteadyResult => r.kind === 'steady'),
         step: res.results.find((r): r is StepResult => r.kind === 'step'),
+        e2e: shape.e2e.seconds > 0 ? await runE2e(env, lg, link.client, at, trojan.port, BENCH_POOL.max, shape.e2e.rate, shape.e2e.seconds) : [],
       });
       await cleanup();
     }

@@ -5,6 +5,7 @@
  */
 import { lineChart } from './svg.js';
 import type { StepResult, StepSample, SteadyResult } from './warm-pool-driver.js';
+import type { E2eResult } from './warm-pool-e2e.js';
 
 /** One RTT's results. */
 export interface WarmPoolRun {
@@ -12,6 +13,7 @@ export interface WarmPoolRun {
   readonly linkRttMs: number;
   readonly steady: readonly SteadyResult[];
   readonly step: StepResult | undefined;
+  readonly e2e: readonly E2eResult[];
 }
 
 /** Facts the section states about the run. */
@@ -167,6 +169,23 @@ export function renderWarmPoolSection(runs: readonly WarmPoolRun[], info: WarmPo
   }
   L.push('');
   for (const name of svgs.keys()) L.push(`![${name}](benchmarks/${name})`);
+  const e2e = runs.filter((r) => r.e2e.length > 0);
+  if (e2e.length > 0) {
+    L.push('');
+    L.push('### End to end: the CLI with a trojan proxy');
+    L.push('');
+    L.push(
+      'The built CLI (dist/main.js) in the client namespace, `warm-pool: { enable, max: ' + info.pool.max + ' }`, a trojan proxy to trojan-gfw in the server ' +
+        'namespace; the C load generator (bench/loadgen) through its SOCKS port, one new connection per request at a fixed rate, 1 KiB from nginx ' +
+        'behind trojan. Latency = connect to the SOCKS port .. last body byte; measured after a 4 s warm-up. Pool off, then on.',
+    );
+    L.push('');
+    L.push('| RTT | conn/s | pool | requests | p50 (ms) | p90 (ms) | p99 (ms) | errors |');
+    L.push('|---|---:|---|---:|---:|---:|---:|---:|');
+    for (const run of e2e)
+      for (const r of run.e2e)
+        L.push(`| ${run.rttMs} ms | ${r.rate} | ${r.pool ? 'on' : 'off'} | ${r.load.ok} | ${ms(r.load.p50)} | ${ms(r.load.p90)} | ${ms(r.load.p99)} | ${r.load.errors}${r.load.errors ? ` (${r.load.firstError})` : ''} |`);
+  }
   L.push('');
   return { md: L.join('\n'), svgs };
 }
