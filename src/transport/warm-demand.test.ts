@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DemandEstimator, poissonQuantile } from './warm-demand.js';
+import { DemandEstimator, poissonCdf, poissonQuantile } from './warm-demand.js';
 
 /** Feeds `perSec` evenly spaced arrivals for `secs` seconds starting at `t0`; returns the end time. */
 function feed(d: DemandEstimator, t0: number, perSec: number, secs: number): number {
@@ -130,4 +130,41 @@ test('poissonQuantile: the smallest count exceeded with probability at most the 
   assert.equal(poissonQuantile(Number.NaN, 1e-4), 0);
   // above the exact range: the normal approximation, still above the mean
   assert.ok(poissonQuantile(1000, 1e-4) > 1100);
+});
+
+test('a stopped load stops the target within one window; Poisson jitter does not', () => {
+  const d = new DemandEstimator(0);
+  d.handshake(300, 0);
+  let t = feed(d, 0, 200, 10);
+  assert.ok(d.target(t, 0, 1000) > 60);
+  // one empty window after 200/s: no Poisson jitter explains it
+  t += 1000;
+  assert.equal(d.rate(t + 1), 0);
+  assert.equal(d.target(t + 1, 0, 1000), 0);
+  // at 20/s a window of 12 is ordinary jitter (P(N <= 12) = 0.04): the EWMA just moves
+  const e = new DemandEstimator(0);
+  const u = feed(e, 0, 20, 10);
+  for (let k = 0; k < 12; k++) e.arrive(u + k * 80);
+  const r = e.rate(u + 1000);
+  assert.ok(r > 15 && r < 20, `rate ${r}`);
+});
+
+test('poissonCdf: exact sums and the normal approximation agree with direct sums', () => {
+  const direct = (k: number, mean: number): number => {
+    let cdf = 0;
+    let logFact = 0;
+    for (let i = 0; i <= k; i++) {
+      if (i > 0) logFact += Math.log(i);
+      cdf += Math.exp(-mean + i * Math.log(mean) - logFact);
+    }
+    return cdf;
+  };
+  for (const [k, mean] of [[0, 1], [3, 2.5], [12, 20], [150, 180], [250, 300], [300, 300]] as const) {
+    const got = poissonCdf(k, mean);
+    const want = direct(k, mean);
+    // exact below a mean of 200; the normal approximation within 0.01 above
+    assert.ok(Math.abs(got - want) < (mean > 200 ? 0.01 : 1e-9), `P(N <= ${k} | ${mean}) = ${got}, want ${want}`);
+  }
+  assert.equal(poissonCdf(5, 0), 1);
+  assert.equal(poissonCdf(-1, 3), 0);
 });

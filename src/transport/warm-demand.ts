@@ -38,6 +38,35 @@ export function poissonQuantile(mean: number, tail: number): number {
   return k;
 }
 
+/** How unlikely a window's count must be under the average before the average is dropped. */
+export const FALL_TAIL = 1e-3;
+
+/**
+ * P(N <= k) for N ~ Poisson(mean): summed in log space up to a mean of 200, by the normal
+ * approximation (with continuity correction) above.
+ */
+export function poissonCdf(k: number, mean: number): number {
+  if (!(mean > 0)) return 1;
+  if (k < 0) return 0;
+  if (mean > 200) return normalCdf((k + 0.5 - mean) / Math.sqrt(mean));
+  let cdf = 0;
+  let logTerm = -mean; // log P(N = 0)
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logTerm += Math.log(mean / i);
+    cdf += Math.exp(logTerm);
+    if (i > mean && Math.exp(logTerm) < 1e-17) break; // the rest adds nothing
+  }
+  return Math.min(1, cdf);
+}
+
+/** The standard normal CDF (Abramowitz-Stegun 7.1.26 erf; error under 1.5e-7). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
 /**
  * Estimates one pool's arrival rate of new connections and turns it into a target size.
  *
@@ -45,7 +74,9 @@ export function poissonQuantile(mean: number, tail: number): number {
  * demand is followed at once: the rate used is the larger of the EWMA and the last closed
  * window (so a start or a step is taken within one window, not the EWMA's ~3 s), and a burst (the
  * open window already running well above the average) is taken before its window even closes.
- * Falling demand decays through the EWMA, so the pool shrinks smoothly.
+ * Falling demand decays through the EWMA, so the pool shrinks smoothly; a fall no Poisson
+ * jitter explains (a window with a count under 1e-3 likely at the average) restarts the EWMA
+ * from that window, so a stopped load stops refills within one window.
  *
  * The target covers the arrivals that may come while one replacement handshake runs: the count
  * that a Poisson arrival process exceeds with probability at most 1e-4 (DRY_TAIL), so ordinary
@@ -139,9 +170,16 @@ export class DemandEstimator {
     const closed = Math.floor((now - this.#windowStart) / w);
     const a = this.#t.alpha;
     this.#lastWindowRate = closed > 1 ? 0 : (this.#count * 1000) / w;
-    this.#ewma = a * ((this.#count * 1000) / w) + (1 - a) * this.#ewma;
+    // a window far below the average (a Poisson count that low has under a 1e-3 chance) means
+    // the load fell: start over from it instead of decaying for ~20 s while refilling for nobody
+    if (poissonCdf(this.#count, (this.#ewma * w) / 1000) < FALL_TAIL) this.#ewma = (this.#count * 1000) / w;
+    else this.#ewma = a * ((this.#count * 1000) / w) + (1 - a) * this.#ewma;
     // the further empty windows decay the average geometrically (bounded: no loop per window)
-    if (closed > 1) this.#ewma *= Math.pow(1 - a, Math.min(closed - 1, 1000));
+    if (closed > 1) {
+      // the further windows were empty: as unlikely as above, or a plain decay
+      if (poissonCdf(0, (this.#ewma * w) / 1000) < FALL_TAIL) this.#ewma = 0;
+      else this.#ewma *= Math.pow(1 - a, Math.min(closed - 1, 1000));
+    }
     if (this.#ewma < 1e-3) this.#ewma = 0;
     this.#count = 0;
     this.#windowStart += closed * w;
