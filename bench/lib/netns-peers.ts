@@ -111,7 +111,7 @@ export async function startClashIn(env: PeerEnv, at: NsPlace, proxyYaml: string,
   const d = scratch(env, 'clash-ts');
   const port = await freePort();
   const yaml = [
-    `mixed-port: ${port}`, `bind-address: ${at.host}`, 'allow-lan: false', 'log-level: silent', 'mode: rule', ...extraYaml,
+    `mixed-port: ${port}`, `bind-address: ${at.host}`, 'allow-lan: false', `log-level: ${process.env.BENCH_CLASH_LOG ?? 'silent'}`, 'mode: rule', ...extraYaml,
     'proxies:', `  - ${proxyYaml}`, 'rules:', '  - MATCH,bench', '',
   ].join('\n');
   const cfg = join(d, 'config.yaml');

@@ -8,7 +8,7 @@ export function colour(label: string): string {
   // the warm-pool step plot's lines
   if (label === 'warm + handshaking') return '#1f77b4';
   if (label === 'target') return '#d62728';
-  if (label === 'offered rate / 10') return '#7f7f7f';
+  if (label === 'arrivals/s / 10') return '#7f7f7f';
   return '#2ca02c';
 }
 

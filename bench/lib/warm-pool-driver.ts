@@ -110,6 +110,11 @@ export interface StepResult {
   readonly kind: 'step';
   readonly levels: readonly (readonly [number, number])[];
   readonly samples: readonly StepSample[];
+  /** when the first and the last arrival actually started (ms since the run started): a
+   * starved driver falls behind its schedule, and the step is read off these */
+  readonly firstArrivalMs: number;
+  readonly lastArrivalMs: number;
+  readonly arrivals: number;
   readonly errors: number;
   readonly firstError: string;
 }
@@ -311,6 +316,9 @@ async function step(b: Bench, sc: StepScenario): Promise<StepResult> {
   const samples: StepSample[] = [];
   const stopSampling = sampleEvery(pools, sc.sampleMs, start, rateAt, samples);
   const maxArrivals = sc.levels.reduce((a, [r, s]) => a + r * s, 0) * 3 + 10;
+  let arrivals = 0;
+  let firstArrivalMs = NaN;
+  let lastArrivalMs = NaN;
   let t = 0;
   for (let k = 0; k < maxArrivals + sc.levels.length * 2; k++) {
     const i = bounds.findIndex((e) => t < e);
@@ -325,6 +333,9 @@ async function step(b: Bench, sc: StepScenario): Promise<StepResult> {
     }
     t = next;
     await sleep(start + t - performance.now());
+    const now = performance.now() - start;
+    if (arrivals++ === 0) firstArrivalMs = now;
+    lastArrivalMs = now;
     void b.one(out, undefined, undefined);
   }
   await sleep(start + total - performance.now());
@@ -332,7 +343,7 @@ async function step(b: Bench, sc: StepScenario): Promise<StepResult> {
   await b.drain();
   pools?.close();
   await out.close();
-  return { kind: 'step', levels: sc.levels, samples, errors: b.errors - errors0, firstError: b.firstError };
+  return { kind: 'step', levels: sc.levels, samples, firstArrivalMs, lastArrivalMs, arrivals, errors: b.errors - errors0, firstError: b.firstError };
 }
 
 /** Median of 15 sequential plain TCP connects to host:port (each bounded by 5 s). */
