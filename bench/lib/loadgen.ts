@@ -43,6 +43,10 @@ export interface LoadSpec {
   readonly seconds: number;
   readonly keepAlive?: boolean;
   readonly rate?: number;
+  /** the target's address (default 127.0.0.1) */
+  readonly targetHost?: string;
+  /** run inside this network namespace (ip netns exec; the RTT benches) */
+  readonly netns?: string;
 }
 
 /** Compiles lg.c with the machine's gcc into `dir` (once per bench run) and returns the binary. */
@@ -60,7 +64,7 @@ export function buildLoadgen(dir: string): string {
 }
 
 function args(spec: LoadSpec): string[] {
-  const a = ['-T', `127.0.0.1:${spec.targetPort}`, '-p', spec.path, '-c', String(spec.conns), '-n', String(spec.requests), '-d', String(spec.seconds)];
+  const a = ['-T', `${spec.targetHost ?? '127.0.0.1'}:${spec.targetPort}`, '-p', spec.path, '-c', String(spec.conns), '-n', String(spec.requests), '-d', String(spec.seconds)];
   if (spec.via.kind !== 'direct') a.push('-m', spec.via.kind, '-P', `127.0.0.1:${spec.via.port}`);
   else a.push('-m', 'direct');
   if (spec.keepAlive) a.push('-k');
@@ -75,7 +79,7 @@ function prefix(pin: Pin, nofile: number): string[] {
 
 /** Runs one bounded load (the generator stops itself after `seconds`; we kill it 15 s later). */
 export function runLoad(bin: string, spec: LoadSpec, pin: Pin): Promise<LoadResult> {
-  const argv = [...prefix(pin, hardNofile()), bin, ...args(spec)];
+  const argv = [...(spec.netns ? ['ip', 'netns', 'exec', spec.netns] : []), ...prefix(pin, hardNofile()), bin, ...args(spec)];
   return new Promise((resolve, reject) => {
     const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -5,6 +5,10 @@ export function colour(label: string): string {
   if (label === 'clash-ts') return '#1f77b4';
   if (label === 'v2ray-go') return '#ff7f0e';
   if (label === 'no proxy') return '#7f7f7f';
+  // the warm-pool step plot's lines
+  if (label === 'warm + handshaking') return '#1f77b4';
+  if (label === 'target') return '#d62728';
+  if (label === 'arrivals/s / 10') return '#7f7f7f';
   return '#2ca02c';
 }
 

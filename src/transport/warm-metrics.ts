@@ -20,6 +20,8 @@ export interface WarmPoolMetrics {
   readonly ratePerSec: number;
   /** smoothed dial + TLS handshake time (ms) */
   readonly handshakeMs: number;
+  /** the refill time the target is sized for: the slowest recent handshake (ms) */
+  readonly replacementMs: number;
   /** consecutive failed handshakes (0 when the server answers) */
   readonly failures: number;
   /** how long until the next attempt while backing off (ms; 0 when not) */

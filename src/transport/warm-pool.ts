@@ -108,7 +108,7 @@ export class WarmPool {
 
   /** Feeds a handshake time measured outside the pool (a miss dialed by the caller). */
   observeHandshake(ms: number): void {
-    this.#demand.handshake(ms);
+    this.#demand.handshake(ms, this.#now());
   }
 
   /** A snapshot for logs and a metrics endpoint. */
@@ -117,9 +117,10 @@ export class WarmPool {
     return this.#m.snapshot({
       size: this.#parked.length,
       pending: this.#aborts.size,
-      target: this.#demand.target(now, this.#i.settings.min, this.#i.settings.max),
+      target: this.#demand.target(now, this.#i.settings.min, this.#i.settings.max, this.#i.settings.maxIdleMs),
       ratePerSec: this.#demand.rate(now),
       handshakeMs: this.#demand.handshakeMs(),
+      replacementMs: this.#demand.replacementMs(now),
       failures: this.#failures,
       backoffMs: Math.max(0, this.#retryAt - now),
     });
@@ -170,7 +171,7 @@ export class WarmPool {
   #refill(now: number): void {
     if (this.#closed || now < this.#retryAt) return;
     const s = this.#i.settings;
-    const target = this.#demand.target(now, s.min, s.max);
+    const target = this.#demand.target(now, s.min, s.max, s.maxIdleMs);
     if (target !== this.#lastTarget) {
       this.#i.log.debug(`[WarmPool] ${this.#i.key} target ${this.#lastTarget} -> ${target} (rate ${this.#demand.rate(now).toFixed(2)}/s, handshake ${Math.round(this.#demand.handshakeMs())} ms)`);
       this.#lastTarget = target;
@@ -219,7 +220,7 @@ export class WarmPool {
     this.#failures = 0;
     this.#round++;
     this.#retryAt = 0;
-    this.#demand.handshake(this.#now() - t0);
+    this.#demand.handshake(this.#now() - t0, this.#now());
     this.#parked.push(new ParkedSocket(sock, inner, this.#now(), this.#onGone));
     this.#refill(this.#now());
   }
