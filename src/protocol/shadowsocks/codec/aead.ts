@@ -6,40 +6,53 @@ import { xchachaReduce } from './xchacha.js';
 /** Every AEAD here appends a 16-byte tag. */
 export const TAG_SIZE = 16;
 
+/** ciphers built from the raw key bytes before the key becomes a KeyObject */
+const KEY_OBJECT_AFTER = 8;
+
 /**
  * One AEAD key. Node has no reusable AEAD context, so each seal/open builds a cipher object
- * (~3 µs): callers seal whole chunks, never pieces. The key is a KeyObject made once, which
- * node handles faster than a raw Buffer per call.
+ * (~3 µs): callers seal whole chunks, never pieces. A busy key becomes a KeyObject, which node
+ * handles faster than a raw Buffer per call.
  */
 export class AeadKey {
   readonly nonceSize: number;
   readonly #alg: AeadAlgorithm;
   readonly #raw: Buffer;
-  readonly #key: KeyObject | undefined;
+  /** made once the key proves busy: a cipher builds faster from a KeyObject than from raw
+   * bytes, but making one costs a few ciphers' worth of that gain, which short streams never
+   * recoup */
+  #key: KeyObject | undefined;
+  #uses = 0;
 
   constructor(alg: AeadAlgorithm, key: Buffer) {
     this.#alg = alg;
     this.#raw = key;
     this.nonceSize = alg === 'xchacha20-poly1305' ? 24 : 12;
-    this.#key = alg === 'xchacha20-poly1305' ? undefined : createSecretKey(key);
+  }
+
+  #cipherKey(): KeyObject | Buffer {
+    if (this.#key !== undefined) return this.#key;
+    if (++this.#uses <= KEY_OBJECT_AFTER) return this.#raw;
+    this.#key = createSecretKey(this.#raw);
+    return this.#key;
   }
 
   /** A cipher for one message; feed it with update(), then final() and getAuthTag(). */
   encryptor(nonce: Buffer): CipherGCM {
-    if (this.#key === undefined) {
+    if (this.#alg === 'xchacha20-poly1305') {
       const r = xchachaReduce(this.#raw, nonce);
       return createCipheriv('chacha20-poly1305', r.key, r.nonce, { authTagLength: TAG_SIZE });
     }
-    return createCipheriv(this.#alg as 'aes-128-gcm', this.#key, nonce, { authTagLength: TAG_SIZE });
+    return createCipheriv(this.#alg as 'aes-128-gcm', this.#cipherKey(), nonce, { authTagLength: TAG_SIZE });
   }
 
   /** A decipher for one message; set the tag before final(). */
   decryptor(nonce: Buffer): DecipherGCM {
-    if (this.#key === undefined) {
+    if (this.#alg === 'xchacha20-poly1305') {
       const r = xchachaReduce(this.#raw, nonce);
       return createDecipheriv('chacha20-poly1305', r.key, r.nonce, { authTagLength: TAG_SIZE });
     }
-    return createDecipheriv(this.#alg as 'aes-128-gcm', this.#key, nonce, { authTagLength: TAG_SIZE });
+    return createDecipheriv(this.#alg as 'aes-128-gcm', this.#cipherKey(), nonce, { authTagLength: TAG_SIZE });
   }
 
   /** ciphertext || tag of one whole message. */
