@@ -105,8 +105,7 @@ export class FramedDuplex extends Duplex {
     try {
       this.#codec.decode(chunk, this.#sink);
     } catch (err) {
-      this.#batch.length = 0;
-      this.#batchBytes = 0;
+      this.#flushBatch(); // payload decoded before the bad frame still goes out, as it did
       this.destroy(err instanceof ProxyError ? err : new ProxyError('PROTOCOL', (err as Error).message, { cause: err }));
       return;
     }

@@ -125,6 +125,7 @@ export class VmessClientStream extends Duplex {
     try {
       this.#decode();
     } catch (err) {
+      this.#pushOpened(); // what authenticated before the bad chunk still goes out, as it did
       this.destroy(new ProxyError('PROTOCOL', `${this.#who}: ${(err as Error).message}`, { cause: err }));
     }
   };
@@ -148,7 +149,6 @@ export class VmessClientStream extends Duplex {
     // A server's chunks are small (v2ray's are ~2 KiB): everything one read yields is pushed
     // as one buffer, so the next hop sees one write per read, not one per chunk.
     const got = this.#opened;
-    let total = 0;
     let eof = false;
     for (;;) {
       const p = reader.next(q);
@@ -158,17 +158,21 @@ export class VmessClientStream extends Duplex {
         break;
       }
       got.push(p);
-      total += p.length;
     }
-    if (got.length > 0) {
-      const all = got.length === 1 ? got[0] : Buffer.concat(got, total);
-      got.length = 0;
-      if (!this.push(all)) this.#inner.pause();
-    }
+    this.#pushOpened();
     if (eof) {
       this.#readDone = true;
       this.push(null);
     }
+  }
+
+  /** Pushes the payloads opened so far as one buffer. */
+  #pushOpened(): void {
+    const got = this.#opened;
+    if (got.length === 0) return;
+    const all = got.length === 1 ? got[0] : Buffer.concat(got);
+    got.length = 0;
+    if (!this.push(all)) this.#inner.pause();
   }
 
   readonly #onEnd = (): void => {
