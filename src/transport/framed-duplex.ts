@@ -56,6 +56,8 @@ export class FramedDuplex extends Duplex {
   #eof = false;
   #reading = false;
   readonly #deferRead: boolean;
+  readonly #batch: Buffer[] = [];
+  #batchBytes = 0;
   readonly #sink: FrameSink;
   readonly #onData: (chunk: Buffer) => void;
   readonly #onDrain: () => void;
@@ -103,17 +105,32 @@ export class FramedDuplex extends Duplex {
     try {
       this.#codec.decode(chunk, this.#sink);
     } catch (err) {
+      this.#flushBatch(); // payload decoded before the bad frame still goes out, as it did
       this.destroy(err instanceof ProxyError ? err : new ProxyError('PROTOCOL', (err as Error).message, { cause: err }));
+      return;
     }
+    this.#flushBatch();
   }
 
+  /** Payload decoded during one read waits here, so it is pushed (and written on) once. */
   #pushPayload(b: Buffer): void {
     if (this.#eof || b.length === 0) return;
-    if (!this.push(b)) this.#inner.pause();
+    this.#batch.push(b);
+    this.#batchBytes += b.length;
+  }
+
+  #flushBatch(): void {
+    const n = this.#batch.length;
+    if (n === 0) return;
+    const all = n === 1 ? this.#batch[0] : Buffer.concat(this.#batch, this.#batchBytes);
+    this.#batch.length = 0;
+    this.#batchBytes = 0;
+    if (!this.push(all)) this.#inner.pause();
   }
 
   #pushEof(): void {
     if (this.#eof) return;
+    this.#flushBatch();
     this.#eof = true;
     this.push(null);
   }

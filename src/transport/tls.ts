@@ -25,6 +25,23 @@ export function normalizeFingerprint(fp: string): string {
 }
 
 /**
+ * Secure contexts by options object: building one (OpenSSL context, CA store, cipher lists)
+ * costs more than the rest of a client handshake's JS work, and every connection of a proxy
+ * passes the same options object, so one context serves them all. Only `ca` goes into the
+ * context; SNI, ALPN and verification are per connection.
+ */
+const contexts = new WeakMap<TlsOptions, tls.SecureContext>();
+
+function secureContextFor(opts: TlsOptions): tls.SecureContext {
+  let ctx = contexts.get(opts);
+  if (ctx === undefined) {
+    ctx = tls.createSecureContext({ ca: opts.ca as tls.SecureContextOptions['ca'] });
+    contexts.set(opts, ctx);
+  }
+  return ctx;
+}
+
+/**
  * Runs a TLS client handshake over `inner` and resolves with the TLS stream once it is secure
  * (certificate verified, or pinned by fingerprint, or verification skipped on request).
  */
@@ -42,7 +59,7 @@ export function connectTls(inner: Duplex, opts: TlsOptions, signal: AbortSignal)
       servername,
       ALPNProtocols: opts.alpn ? [...opts.alpn] : undefined,
       rejectUnauthorized: !opts.skipCertVerify && pin === undefined,
-      ca: opts.ca as tls.ConnectionOptions['ca'],
+      secureContext: secureContextFor(opts),
       // with a pin, the name check is the pin's job too. The key must be absent otherwise: an
       // explicit undefined would override Node's default checker (an internal assertion)
       ...(pin !== undefined || opts.skipCertVerify

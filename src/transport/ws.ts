@@ -40,6 +40,19 @@ export function resolveEarlyData(o: WsLayerOptions): { path: string; query: stri
   return { path, query, maxEarlyData, headerName };
 }
 
+/** resolveEarlyData by options object: a layer's options never change, and parsing the path
+ * query per connection is wasted work. */
+const resolved = new WeakMap<WsLayerOptions, ReturnType<typeof resolveEarlyData>>();
+
+function resolvedFor(o: WsLayerOptions): ReturnType<typeof resolveEarlyData> {
+  let r = resolved.get(o);
+  if (r === undefined) {
+    r = resolveEarlyData(o);
+    resolved.set(o, r);
+  }
+  return r;
+}
+
 /** base64url without padding, as v2ray/xray read early data. */
 export function encodeEarlyData(b: Buffer): string {
   return b.toString('base64url');
@@ -67,7 +80,7 @@ export function checkUpgrade(head: HttpHead, key: string | undefined): void {
  * httpupgrade (no WebSocket key/version headers).
  */
 export function upgradeRequest(o: WsLayerOptions, key: string | undefined, early: Buffer | undefined): Buffer {
-  const r = resolveEarlyData(o);
+  const r = resolvedFor(o);
   let path = r.path;
   const headers: [string, string][] = [['Host', o.host], ...o.headers.map(([k, v]) => [k, v] as [string, string])];
   headers.push(['Connection', 'Upgrade'], ['Upgrade', 'websocket']);

@@ -26,6 +26,8 @@ export class VmessClientStream extends Duplex {
   readonly #writer?: ChunkWriter;
   readonly #reader?: ChunkReader;
   readonly #q = new ByteQueue();
+  /** payloads opened from one read, joined before they are pushed */
+  readonly #opened: Buffer[] = [];
   #head: Buffer | undefined;
   #timer: NodeJS.Timeout | undefined;
   #gotHeader = false;
@@ -123,6 +125,7 @@ export class VmessClientStream extends Duplex {
     try {
       this.#decode();
     } catch (err) {
+      this.#pushOpened(); // what authenticated before the bad chunk still goes out, as it did
       this.destroy(new ProxyError('PROTOCOL', `${this.#who}: ${(err as Error).message}`, { cause: err }));
     }
   };
@@ -143,16 +146,33 @@ export class VmessClientStream extends Duplex {
       if (q.length > 0 && !this.push(q.takeAll())) this.#inner.pause();
       return;
     }
+    // A server's chunks are small (v2ray's are ~2 KiB): everything one read yields is pushed
+    // as one buffer, so the next hop sees one write per read, not one per chunk.
+    const got = this.#opened;
+    let eof = false;
     for (;;) {
       const p = reader.next(q);
-      if (p === undefined) return;
+      if (p === undefined) break;
       if (p === null) {
-        this.#readDone = true;
-        this.push(null);
-        return;
+        eof = true;
+        break;
       }
-      if (!this.push(p)) this.#inner.pause();
+      got.push(p);
     }
+    this.#pushOpened();
+    if (eof) {
+      this.#readDone = true;
+      this.push(null);
+    }
+  }
+
+  /** Pushes the payloads opened so far as one buffer. */
+  #pushOpened(): void {
+    const got = this.#opened;
+    if (got.length === 0) return;
+    const all = got.length === 1 ? got[0] : Buffer.concat(got);
+    got.length = 0;
+    if (!this.push(all)) this.#inner.pause();
   }
 
   readonly #onEnd = (): void => {

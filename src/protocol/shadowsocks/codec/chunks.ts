@@ -20,7 +20,7 @@ export class ChunkSealer {
   readonly #nonce: Buffer;
   readonly #max: number;
   readonly #group: Buffer[] = [];
-  readonly #len = Buffer.allocUnsafe(2);
+  readonly #len = Buffer.alloc(2);
 
   constructor(key: AeadKey, maxPayload: number) {
     this.#key = key;

@@ -156,10 +156,11 @@ export class CipherDuplex extends Duplex {
       this.destroy(this.#wrap(err));
       return;
     }
-    let more = true;
-    for (const b of out) more = this.push(b);
+    if (out.length === 0) return;
+    // one push per read: the next hop then writes once per read, not once per chunk piece
+    const all = out.length === 1 ? out[0] : Buffer.concat(out);
     out.length = 0;
-    if (!more) this.#inner.pause();
+    if (!this.push(all)) this.#inner.pause();
   };
 
   readonly #onEnd = (): void => {

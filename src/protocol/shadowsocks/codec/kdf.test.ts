@@ -19,7 +19,11 @@ test('HKDF-SHA1 is RFC 5869 (test case 4), and the SIP004 subkey is HKDF-SHA1 wi
   const salt = Buffer.alloc(32, 7);
   const want = Buffer.from(hkdfSync('sha1', key, salt, Buffer.from('ss-subkey'), 32));
   assert.deepEqual(aeadSubkey(key, salt), want);
-  assert.equal(aeadSubkey(key.subarray(0, 16), salt.subarray(0, 16)).length, 16);
+  for (const n of [16, 24]) {
+    const k = key.subarray(0, n);
+    const s = salt.subarray(0, n);
+    assert.deepEqual(aeadSubkey(k, s), Buffer.from(hkdfSync('sha1', k, s, Buffer.from('ss-subkey'), n)), `${n}-byte key`);
+  }
 });
 
 test('SS-2022 session and identity subkeys match published BLAKE3 vectors', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { createAuthId, crc32, openAuthId } from './auth-id.js';
 import { kdf16 } from './kdf.js';
@@ -35,4 +35,15 @@ test('auth IDs differ per call (random part) and tampering breaks the CRC', () =
   let matched = 0;
   for (let i = 0; i < 200; i++) if (openAuthId(key, randomBytes(16))) matched++;
   assert.ok(matched <= 1);
+});
+
+test('auth IDs from the reused per-key encryptor equal a fresh AES-128-ECB of each block', () => {
+  for (let i = 0; i < 50; i++) {
+    const rand = randomBytes(4);
+    const id = createAuthId(key, 1_700_000_000 + i, rand);
+    const fresh = createDecipheriv('aes-128-ecb', key, null).setAutoPadding(false).update(id);
+    assert.equal(Number(fresh.readBigUInt64BE(0)), 1_700_000_000 + i);
+    assert.deepEqual(fresh.subarray(8, 12), rand);
+    assert.equal(fresh.readUInt32BE(12), crc32(fresh, 12));
+  }
 });

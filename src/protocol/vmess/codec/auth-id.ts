@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync, type Cipher } from 'node:crypto';
 
 // CRC-32 (IEEE), table-driven; zlib.crc32 only exists from Node 20.15.
 const CRC_TABLE = ((): Uint32Array => {
@@ -28,8 +28,23 @@ export function createAuthId(authIdKey: Buffer, unixSeconds: number, rand?: Buff
   if (rand) rand.copy(plain, 8, 0, 4);
   else randomFillSync(plain, 8, 4);
   plain.writeUInt32BE(crc32(plain, 12), 12);
-  const c = createCipheriv('aes-128-ecb', authIdKey, null).setAutoPadding(false);
-  return c.update(plain);
+  return ecbFor(authIdKey).update(plain);
+}
+
+/**
+ * One AES-128-ECB encryptor per user key, reused: ECB enciphers each 16-byte block on its own
+ * (no chaining, no padding here), so `update` of one block is exactly that block's cipher text,
+ * and a native cipher object per connection is saved.
+ */
+const ecbByKey = new WeakMap<Buffer, Cipher>();
+
+function ecbFor(key: Buffer): Cipher {
+  let c = ecbByKey.get(key);
+  if (c === undefined) {
+    c = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
+    ecbByKey.set(key, c);
+  }
+  return c;
 }
 
 /** What a server learns from an auth ID: its timestamp, if the checksum holds. */
