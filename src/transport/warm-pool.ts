@@ -173,7 +173,10 @@ export class WarmPool {
     const s = this.#i.settings;
     const target = this.#demand.target(now, s.min, s.max, s.maxIdleMs);
     if (target !== this.#lastTarget) {
-      this.#i.log.debug(`[WarmPool] ${this.#i.key} target ${this.#lastTarget} -> ${target} (rate ${this.#demand.rate(now).toFixed(2)}/s, handshake ${Math.round(this.#demand.handshakeMs())} ms)`);
+      const m = this.#m;
+      this.#i.log.debug(
+        `[WarmPool] ${this.#i.key} target ${this.#lastTarget} -> ${target} (rate ${this.#demand.rate(now).toFixed(2)}/s, handshake ${Math.round(this.#demand.handshakeMs())} ms; size ${this.#parked.length}, hits ${m.hits}, misses ${m.misses}, wasted ${m.wasted}, dropped ${m.dropped})`,
+      );
       this.#lastTarget = target;
     }
     // after a failure only one probe at a time, so a dead server sees no storm
