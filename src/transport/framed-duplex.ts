@@ -1,4 +1,5 @@
 import { Duplex } from 'node:stream';
+import { endBelow } from '../common/end-below.js';
 import { ProxyError } from '../core/errors.js';
 
 /** Where a codec sends what it decoded. */
@@ -215,11 +216,8 @@ export class FramedDuplex extends Duplex {
     const f = this.#codec.finish?.() ?? { endInner: true };
     // our 'finish' (and so autoDestroy, which destroys the stream below) must wait until the
     // stream below took everything: destroying it earlier drops what it still buffers
-    const done = (): void => cb();
-    if (f.endInner) {
-      if (f.bytes) this.#inner.write(f.bytes);
-      this.#inner.end(done);
-    } else if (f.bytes) this.#inner.write(f.bytes, done);
+    if (f.endInner) endBelow(this.#inner, cb, f.bytes);
+    else if (f.bytes) this.#inner.write(f.bytes, () => cb());
     else cb();
   }
 

@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream';
 import { ProxyError } from '../../core/errors.js';
 import { ByteQueue } from '../../protocol/vmess/codec/byte-queue.js';
 import { ChunkReader, ChunkWriter, type ChunkFraming } from '../../protocol/vmess/codec/chunk.js';
+import { endBelow } from '../../common/end-below.js';
 
 const HWM = 64 << 10;
 
@@ -63,9 +64,7 @@ export class VmessServerStream extends Duplex {
     if (this.#inner.destroyed) return cb();
     const head = this.#head;
     this.#head = undefined;
-    const eof = this.#writer ? this.#writer.end(head) : head;
-    this.#inner.end(eof);
-    cb();
+    endBelow(this.#inner, cb, this.#writer ? this.#writer.end(head) : head);
   }
 
   override _read(): void {

@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream';
 import { errorMessage, ProxyError } from '../../core/errors.js';
 import type { DialOptions, Dialer } from '../../core/outbound.js';
 import type { Transport } from '../../transport/build.js';
+import { endBelow } from '../../common/end-below.js';
 
 /**
  * Parses a server's response header at the start of the stream: its length once complete,
@@ -142,8 +143,8 @@ export class HeaderStream extends Duplex {
   override _final(cb: (err?: Error | null) => void): void {
     if (this.#header !== undefined) this.#flush();
     if (this.#timer) clearTimeout(this.#timer);
-    if (!this.#inner.destroyed && !this.#writeClosed) this.#inner.end();
-    cb();
+    if (this.#writeClosed) cb();
+    else endBelow(this.#inner, cb);
   }
 
   override _read(): void {

@@ -4,6 +4,7 @@ import { ByteQueue } from './codec/byte-queue.js';
 import { ChunkReader, ChunkWriter } from './codec/chunk.js';
 import { openResponseHeader } from './codec/response.js';
 import type { VmessSession } from './codec/session.js';
+import { endBelow } from '../../common/end-below.js';
 
 /**
  * How long the sealed request header waits for the first client bytes to ride with it. Past
@@ -95,9 +96,7 @@ export class VmessClientStream extends Duplex {
   override _final(cb: (err?: Error | null) => void): void {
     const head = this.#takeHead();
     const out = this.#writer ? this.#writer.end(head) : head;
-    if (out) this.#inner.write(out);
-    this.#inner.end();
-    cb();
+    endBelow(this.#inner, cb, out);
   }
 
   override _read(): void {

@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import { ProxyError } from '../../../core/errors.js';
 import type { Decoder, Encoder } from './framing.js';
+import { endBelow } from '../../../common/end-below.js';
 
 /** Options of a {@link CipherDuplex}. */
 export interface CipherDuplexOptions {
@@ -76,13 +77,11 @@ export class CipherDuplex extends Duplex {
     if (this.#encoder.holding && this.#encoder.flushOnEnd) {
       this.#send([], (err) => {
         if (err) return cb(err);
-        this.#inner.end();
-        cb();
+        endBelow(this.#inner, cb);
       });
       return;
     }
-    this.#inner.end();
-    cb();
+    endBelow(this.#inner, cb);
   }
 
   override _read(): void {
