@@ -6,12 +6,14 @@
  *   options: --rows=id,id  --no-pin  --budget=SECONDS  --out=DIR
  *            --force (run rows clash-ts cannot run yet, to check the other peers)
  *            --cpu-prof (clash-ts under node --cpu-prof; top self-time functions per row in the report)
+ *            --from-json=FILE (no measuring: re-render the report from a results.json, e.g. after
+ *            editing bench/analysis.md)
  *
  * Everything runs on loopback: nginx as the target, the remote servers and the local clients
  * each on a probed free port with its own config in a temp dir, each stopped by its PID.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,8 @@ interface Args {
   cpuProf: boolean;
   /** run rows even when clash-ts cannot (checks the peers' configs; clash-ts is reported as failed) */
   force: boolean;
+  /** re-render the report from this results.json instead of measuring */
+  fromJson?: string;
 }
 
 function parse(argv: readonly string[]): Args {
@@ -59,14 +63,22 @@ function parse(argv: readonly string[]): Args {
     else if (x.startsWith('--rows=')) a.rows = x.slice(7).split(',').filter(Boolean);
     else if (x.startsWith('--budget=')) a.budget = Number(x.slice(9));
     else if (x.startsWith('--out=')) a.out = x.slice(6);
+    else if (x.startsWith('--from-json=')) a.fromJson = x.slice(12);
     else throw new Error(`unknown option ${x} (see bench/run.ts)`);
   }
-  if (!a.budget) a.budget = a.quick ? 150 : 780;
+  // a full run must reach every row (~2 min each); the budget only stops a run gone wrong
+  if (!a.budget) a.budget = a.quick ? 150 : 3600;
   return a;
 }
 
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
+  if (args.fromJson) {
+    const result = JSON.parse(readFileSync(args.fromJson, 'utf8')) as RunResult;
+    const md = writeReport(result, args.out ?? (result.quick ? join(ROOT, 'bench', 'out', 'quick') : join(ROOT, 'docs')));
+    process.stdout.write(`report: ${md} (re-rendered from ${args.fromJson})\n`);
+    return;
+  }
   // A held tunnel costs the proxy two descriptors; the hard limit cannot be raised here, so the
   // larger idle count is capped below it (and the report says so).
   const nofile = hardNofile();
