@@ -6,6 +6,7 @@
  *   options: --rows=id,id  --no-pin  --budget=SECONDS  --out=DIR
  *            --force (run rows clash-ts cannot run yet, to check the other peers)
  *            --cpu-prof (clash-ts under node --cpu-prof; top self-time functions per row in the report)
+ *            --no-warm-pool (clash-ts's proxies with `warm-pool: false`, to see what the pool costs)
  *            --from-json=FILE (no measuring: re-render the report from a results.json, e.g. after
  *            editing bench/analysis.md)
  *
@@ -49,17 +50,20 @@ interface Args {
   cpuProf: boolean;
   /** run rows even when clash-ts cannot (checks the peers' configs; clash-ts is reported as failed) */
   force: boolean;
+  /** clash-ts's proxies without the TLS warm pool */
+  noWarmPool: boolean;
   /** re-render the report from this results.json instead of measuring */
   fromJson?: string;
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { quick: false, pin: true, budget: 0, cpuProf: false, force: false };
+  const a: Args = { quick: false, pin: true, budget: 0, cpuProf: false, force: false, noWarmPool: false };
   for (const x of argv) {
     if (x === '--quick') a.quick = true;
     else if (x === '--no-pin') a.pin = false;
     else if (x === '--cpu-prof') a.cpuProf = true;
     else if (x === '--force') a.force = true;
+    else if (x === '--no-warm-pool') a.noWarmPool = true;
     else if (x.startsWith('--rows=')) a.rows = x.slice(7).split(',').filter(Boolean);
     else if (x.startsWith('--budget=')) a.budget = Number(x.slice(9));
     else if (x.startsWith('--out=')) a.out = x.slice(6);
@@ -105,7 +109,10 @@ async function main(): Promise<void> {
     const lg = buildLoadgen(join(ROOT, 'bench', 'out', 'bin'));
     const env: PeerEnv = { dir, cert: makeCert(dir), live };
     const target = await startTarget(dir, pinning.restCpu, 64 << 20, live);
-    const base: Omit<MeasureCtx, 'restPids'> = { lg, targetPort: target.port, pinning, plan, log, ...(args.cpuProf && { profileDir: join(ROOT, 'bench', 'out', 'prof') }) };
+    const base: Omit<MeasureCtx, 'restPids'> = {
+      lg, targetPort: target.port, pinning, plan, log, noWarmPool: args.noWarmPool,
+      ...(args.cpuProf && { profileDir: join(ROOT, 'bench', 'out', 'prof') }),
+    };
     const bctx: MeasureCtx = { ...base, restPids: [target.proc.pid] };
     log('baseline: load generator straight to nginx');
     const small = { path: '/small.bin', conns: plan.conns, requests: plan.maxRequests };

@@ -43,6 +43,8 @@ export interface MeasureCtx {
   readonly log: (s: string) => void;
   /** when set, clash-ts runs under `--cpu-prof` and writes its profile under this dir */
   readonly profileDir?: string;
+  /** clash-ts's proxy gets `warm-pool: false` (its TLS warm pool is on by default) */
+  readonly noWarmPool?: boolean;
 }
 
 function cpuOf(pids: readonly number[]): number {

@@ -14,10 +14,16 @@ interface Starter {
   start(): Promise<Listening>;
 }
 
+/** The row's clash-ts proxy (flow YAML), with the pool turned off when the run asks. */
+function clashProxy(row: Row, remotePort: number, ctx: MeasureCtx): string | undefined {
+  const proxy = row.clash(remotePort);
+  return proxy && ctx.noWarmPool ? proxy.replace(/\}$/, ', warm-pool: false}') : proxy;
+}
+
 function starters(env: PeerEnv, row: Row, remotePort: number, ctx: MeasureCtx, profileDir?: string): Starter[] {
   const pin = ctx.pinning.proxyCpu;
   const list: Starter[] = [
-    { label: 'clash-ts', kind: 'clash-ts', start: () => startClash(env, row.clash(remotePort), pin, profileDir) },
+    { label: 'clash-ts', kind: 'clash-ts', start: () => startClash(env, clashProxy(row, remotePort, ctx), pin, profileDir) },
     {
       label: 'v2ray-go',
       kind: 'v2ray',
