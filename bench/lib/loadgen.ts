@@ -1,8 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { hardNofile, type Pin } from './proc.js';
+import { compileC } from './compile-c.js';
 
 const SOURCE = fileURLToPath(new URL('../loadgen/lg.c', import.meta.url));
 
@@ -51,16 +50,7 @@ export interface LoadSpec {
 
 /** Compiles lg.c with the machine's gcc into `dir` (once per bench run) and returns the binary. */
 export function buildLoadgen(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, 'lg');
-  let fresh = false;
-  try {
-    fresh = statSync(bin).mtimeMs > statSync(SOURCE).mtimeMs;
-  } catch {
-    fresh = false;
-  }
-  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', bin, SOURCE], { stdio: 'inherit' });
-  return bin;
+  return compileC(SOURCE, dir, 'lg');
 }
 
 function args(spec: LoadSpec): string[] {

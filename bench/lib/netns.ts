@@ -11,10 +11,10 @@
  * between them, which holds every packet for RTT/2 in each direction (see that file).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './proc.js';
+import { compileC } from './compile-c.js';
 
 /** Every namespace a bench creates starts with this (then `c-`/`s-` and the bench's PID). */
 export const NETNS_PREFIX = 'ctsb-';
@@ -96,16 +96,7 @@ export async function removeStaleNamespaces(): Promise<string[]> {
 
 /** Compiles the delay line with the machine's gcc into `dir` (when older than its source). */
 export function buildDelayLine(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const bin = join(dir, 'delay-line');
-  let fresh = false;
-  try {
-    fresh = statSync(bin).mtimeMs > statSync(SOURCE).mtimeMs;
-  } catch {
-    fresh = false;
-  }
-  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', bin, SOURCE], { stdio: 'inherit' });
-  return bin;
+  return compileC(SOURCE, dir, 'delay-line');
 }
 
 let serial = 0;
