@@ -11,6 +11,7 @@ import { freePort } from '../../test/support/ports.js';
 import { waitForPortIn } from './netns.js';
 import { CLASH_CLI, SECRET, type Listening, type PeerEnv } from './peers.js';
 import { spawnPeer } from './proc.js';
+import { nginxConf } from './target.js';
 
 const ECHO = fileURLToPath(new URL('../netns/echo-server.mjs', import.meta.url));
 
@@ -66,10 +67,7 @@ export async function startTrojanServerIn(env: PeerEnv, at: NsPlace, fallbackPor
   return spawnInNs(env, at, 'trojan-server', 'trojan', ['-c', cfg], port, join(d, 'out.log'));
 }
 
-/**
- * nginx in `at.ns` on at.host with its own prefix: one worker, a 1 KiB file (/small.bin), keep-alive
- * held 300 s (the same shape as bench/lib/target.ts, which binds the host's loopback).
- */
+/** nginx in `at.ns` on at.host with its own prefix and the bench's config (nginxConf): a 1 KiB /small.bin. */
 export async function startNginxIn(env: PeerEnv, at: NsPlace): Promise<Listening> {
   const prefix = scratch(env, 'nginx');
   const www = join(prefix, 'www');
@@ -77,32 +75,7 @@ export async function startNginxIn(env: PeerEnv, at: NsPlace): Promise<Listening
   writeFileSync(join(www, 'small.bin'), randomBytes(1024));
   const port = await freePort();
   const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log error;
-events { worker_connections 8192; multi_accept on; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen ${at.host}:${port} backlog=4096;
-    root ${www};
-    location / { }
-  }
-}
-`,
-  );
+  writeFileSync(conf, nginxConf(prefix, www, at.host, port));
   return spawnInNs(env, at, 'nginx', '/usr/sbin/nginx', ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], port, join(prefix, 'stdout.log'));
 }
 

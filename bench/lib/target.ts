@@ -34,36 +34,7 @@ export async function startTarget(dir: string, pin: Pin, bigSize: number, live: 
   writeRandom(join(www, 'big.bin'), bigSize);
   const port = await freePort();
   const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-${process.getuid?.() === 0 ? 'user root;' : ''}
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log error;
-worker_rlimit_nofile ${hardNofile()};
-events { worker_connections 30000; multi_accept on; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  client_header_timeout 300s;
-  sendfile on;
-  tcp_nopush on;
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    root ${www};
-    location / { }
-  }
-}
-`,
-  );
+  writeFileSync(conf, nginxConf(prefix, www, '127.0.0.1', port));
   const proc = await spawnPeer({
     live,
     name: 'nginx',
@@ -93,4 +64,38 @@ export function makeCert(dir: string): BenchCert {
     { stdio: 'pipe' },
   );
   return { certFile, keyFile };
+}
+
+/**
+ * The bench's nginx config: one worker under `prefix`, serving `www` on host:port, room for
+ * 10,000+ held connections, idle keep-alive kept for 5 minutes (held tunnels must survive).
+ */
+export function nginxConf(prefix: string, www: string, host: string, port: number): string {
+  return `worker_processes 1;
+daemon off;
+master_process off;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log error;
+worker_rlimit_nofile ${hardNofile()};
+events { worker_connections 30000; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  client_header_timeout 300s;
+  sendfile on;
+  tcp_nopush on;
+  server {
+    listen ${host}:${port} backlog=4096;
+    root ${www};
+    location / { }
+  }
+}
+`;
 }
