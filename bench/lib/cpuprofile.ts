@@ -8,7 +8,8 @@ interface ProfileNode {
 
 /**
  * The functions with the most self time in the newest V8 .cpuprofile under `dir` (as written by
- * `node --cpu-prof`), as "share  function file:line" lines; idle time is left out of the shares.
+ * `node --cpu-prof`), as "share  function file:line" lines, then one line with the share of
+ * clash-ts's own code (functions in dist/); idle time is left out of the shares.
  */
 export function topFunctions(dir: string, count = 15): string[] {
   let files: string[];
@@ -23,16 +24,22 @@ export function topFunctions(dir: string, count = 15): string[] {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let total = 0;
+  let own = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const cf = byId.get(p.samples[i])?.callFrame;
     if (!cf || cf.functionName === '(idle)') continue;
+    if (cf.url.includes('/dist/')) own += p.timeDeltas[i] ?? 0;
     const key = `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
     const dt = p.timeDeltas[i] ?? 0;
     self.set(key, (self.get(key) ?? 0) + dt);
     total += dt;
   }
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([k, t]) => `${((t / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  const share = (t: number): string => `${((t / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%`;
+  return [
+    ...[...self]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([k, t]) => `${share(t)}  ${k}`),
+    `${share(own)}  (all of clash-ts's own functions, dist/*, together)`,
+  ];
 }
