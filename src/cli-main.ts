@@ -2,19 +2,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { App, buildGraph } from './app.js';
 import { parseArgs, USAGE, type CliArgs } from './cli/args.js';
 import { overridesOf, withOverrides } from './cli/overrides.js';
 import { runClusterCli } from './cluster/cli.js';
 import { createLogger } from './common/log.js';
-import { DEFAULT_CONFIG_YAML, loadConfig, type Config } from './config/load.js';
+import { DEFAULT_CONFIG_YAML, type LoadResult } from './config/load.js';
 import { workerCount } from './config/workers.js';
-import { ConfigError, formatIssue, type ConfigIssue } from './core/config-issue.js';
+import { ConfigError, formatIssue } from './core/config-issue.js';
 import { errorMessage } from './core/errors.js';
-import { createRegistry } from './protocol/index.js';
-import { ruleLineProblem } from './rule/parse.js';
-import { createSystemResolver } from './dns/system-resolver.js';
-import { createSystemDialer } from './transport/system-dialer.js';
+import { Host, issuesOf, loadText } from './host/host.js';
+import { BindError } from './host/listeners.js';
 
 const GRACE_MS = 3000;
 
@@ -33,10 +30,6 @@ function configPath(args: CliArgs): { file: string; home: string } {
     writeFileSync(file, DEFAULT_CONFIG_YAML);
   }
   return { file, home };
-}
-
-function issuesOf(err: unknown): readonly ConfigIssue[] {
-  return err instanceof ConfigError ? err.issues : [{ path: '', message: errorMessage(err) }];
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -63,21 +56,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`configuration file ${file} cannot be read: ${errorMessage(err)}\n`);
     return 1;
   }
-  const registry = createRegistry();
   const log = createLogger('info');
-  let config: Config;
+  const transform = (c: LoadResult['config']) => withOverrides(c, args);
+  let loaded: LoadResult;
   try {
-    const loaded = loadConfig(text, { registry, checkRule: ruleLineProblem });
-    config = withOverrides(loaded.config, args);
-    log.level = config.general.logLevel;
+    const fromFile = loadText(text);
+    loaded = { ...fromFile, config: transform(fromFile.config) };
+    log.level = loaded.config.general.logLevel;
     for (const w of loaded.warnings) log.warn(formatIssue(w));
     if (args.test) {
-      const resolver = createSystemResolver({ ipv6: config.general.ipv6 });
-      try {
-        buildGraph(config, registry, { resolver, log, dialer: createSystemDialer({ resolver }) });
-      } finally {
-        resolver.close();
-      }
+      await Host.check(loaded, { log });
       process.stdout.write(`configuration file ${file} test is successful\n`);
       return 0;
     }
@@ -87,16 +75,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
-  const workers = workerCount(config.general.workers, availableParallelism());
-  if (workers > 1) return runClusterCli({ yaml: text, config, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS });
+  const workers = workerCount(loaded.config.general.workers, availableParallelism());
+  if (workers > 1) return runClusterCli({ yaml: text, config: loaded.config, loaded, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS });
 
   log.info(`Start initial configuration in progress`);
   const started = Date.now();
-  let app: App;
+  let app: Host;
   try {
-    app = await App.start(config, { log, registry });
+    app = await Host.start(loaded, { log, transform });
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError && !(err instanceof BindError)) {
       process.stderr.write(`configuration file ${file} test failed:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);
     } else log.error(`start failed: ${errorMessage(err)}`);
     return 1;

@@ -1,6 +1,6 @@
 import type { ConfigOverrides } from '../cli/overrides.js';
 import type { Logger } from '../common/log.js';
-import type { Config } from '../config/load.js';
+import type { Config, LoadResult } from '../config/load.js';
 import { errorMessage } from '../core/errors.js';
 import { startCluster } from './primary.js';
 
@@ -8,6 +8,7 @@ import { startCluster } from './primary.js';
 export interface ClusterCliOptions {
   readonly yaml: string;
   readonly config: Config;
+  readonly loaded?: LoadResult;
   readonly overrides: ConfigOverrides;
   readonly count: number;
   readonly log: Logger;
@@ -25,7 +26,7 @@ export async function runClusterCli(o: ClusterCliOptions): Promise<number> {
   o.log.info(`cluster: starting ${o.count} workers`);
   let control;
   try {
-    control = await startCluster({ yaml: o.yaml, config: o.config, overrides: o.overrides, count: o.count, log: o.log });
+    control = await startCluster({ yaml: o.yaml, config: o.config, loaded: o.loaded, overrides: o.overrides, count: o.count, log: o.log });
   } catch (err) {
     o.log.error(`start failed: ${errorMessage(err)}`);
     return 1;

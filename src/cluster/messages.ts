@@ -59,6 +59,19 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('select'), seq, group: z.string(), member: z.string() }),
   /** close one connection by id; answered with `ack` (ok: the worker had it) */
   z.object({ type: z.literal('close-connection'), seq, id: z.string() }),
+  /** close every connection; answered with `ack` whose count is how many the worker closed */
+  z.object({ type: z.literal('close-all'), seq }),
+  /** swap in this config (validated by the primary); `ack` with ok false and the message when it failed */
+  z.object({ type: z.literal('reload'), seq, yaml: z.string() }),
+  /** change mode and log level live */
+  z.object({
+    type: z.literal('patch'),
+    seq,
+    mode: z.enum(['rule', 'global', 'direct']).optional(),
+    logLevel: z.enum(['debug', 'info', 'warning', 'error', 'silent']).optional(),
+  }),
+  /** start or stop forwarding log entries (`log` messages) */
+  z.object({ type: z.literal('logs'), on: z.boolean() }),
   /** stop listening, give live connections `graceMs`, report one last time, exit 0 */
   z.object({ type: z.literal('stop'), graceMs: z.number().int().min(0).max(600_000) }),
 ]);
@@ -89,8 +102,10 @@ export const toPrimarySchema = z.discriminatedUnion('type', [
     upload: count,
     download: count,
   }),
-  /** the answer to `select` / `close-connection` */
-  z.object({ type: z.literal('ack'), seq, ok: z.boolean() }),
+  /** the answer to `select` / `close-connection` / `close-all` / `reload` / `patch` */
+  z.object({ type: z.literal('ack'), seq, ok: z.boolean(), message: z.string().optional(), count: count.optional() }),
+  /** one log entry, while the primary asked for them */
+  z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warning', 'error']), message: z.string(), time: count }),
 ]);
 
 /** Messages a worker sends to the primary. */

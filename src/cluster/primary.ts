@@ -1,10 +1,29 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { selectGroups } from '../app.js';
-import type { ConfigOverrides } from '../cli/overrides.js';
+import { withOverrides, type ConfigOverrides } from '../cli/overrides.js';
 import type { Logger } from '../common/log.js';
-import type { Config } from '../config/load.js';
-import { ClusterLedger, type ClusterConnection } from './ledger.js';
+import type { Config, LoadResult } from '../config/load.js';
+import { ConfigError } from '../core/config-issue.js';
+import type {
+  ConfigPatch,
+  ConnectionView,
+  ControlPlane,
+  DnsQueryView,
+  GeneralView,
+  LogView,
+  LogViewLevel,
+  MemoryView,
+  ProviderView,
+  ProxyView,
+  ReloadResult,
+  RuleView,
+  TrafficView,
+} from '../core/control-plane.js';
+import { LOG_RANK, oneOf, RateSampler } from '../host/control.js';
+import { Host } from '../host/host.js';
+import { connectionViewOf } from '../host/views.js';
+import { LOG_LEVELS, MODES } from '../config/general.js';
+import { ClusterLedger } from './ledger.js';
 import { checkToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 
 /** How often workers report their connections and bytes (ms). */
@@ -28,6 +47,8 @@ export interface ClusterOptions {
   readonly yaml: string;
   /** the validated config with `overrides` applied */
   readonly config: Config;
+  /** the load result `config` came from, when the caller has it (its rules are compiled already) */
+  readonly loaded?: LoadResult;
   readonly overrides: ConfigOverrides;
   /** worker processes (>= 1) */
   readonly count: number;
@@ -54,24 +75,15 @@ export interface ClusterWorkerView {
 }
 
 /**
- * The primary's answer for the whole process, for the REST API: connections and traffic of
- * every worker, and select-group switches applied in every worker (and given to later ones).
+ * The primary's answer for the whole process: the same ControlPlane the single-process core
+ * has. Connections and traffic come from the workers' reports; proxies, rules and the config
+ * from a generation the primary builds itself (binding nothing); select, close, reload and
+ * patch are carried out in every worker and given to later ones.
  */
-export interface ClusterControl {
-  /** every live connection, as of the workers' last reports */
-  connections(): ClusterConnection[];
+export interface ClusterControl extends ControlPlane {
   /** bytes moved by every worker since the start, as of their last reports */
   totals(): { upload: number; download: number };
   workers(): ClusterWorkerView[];
-  /** the member a select group is on (its first member until switched); undefined for no such group */
-  now(group: string): string | undefined;
-  /**
-   * Switches a select group in every worker; resolves once each live worker applied it.
-   * false when the group or the member does not exist.
-   */
-  select(group: string, member: string): Promise<boolean>;
-  /** closes one connection in the worker holding it; false when no worker reported it */
-  closeConnection(id: string): Promise<boolean>;
   /** stops every worker (live connections get `graceMs`), then resolves */
   stop(graceMs: number): Promise<void>;
 }
@@ -84,10 +96,21 @@ interface Slot {
   ready: boolean;
 }
 
+/** What every asked worker answered. */
+interface Answers {
+  readonly ok: boolean;
+  /** the failure messages, each with its worker */
+  readonly messages: string[];
+  /** summed counts (close-all) */
+  readonly count: number;
+}
+
 interface PendingAck {
   readonly waiting: Set<number>;
   ok: boolean;
-  readonly resolve: (ok: boolean) => void;
+  readonly messages: string[];
+  count: number;
+  readonly resolve: (a: Answers) => void;
 }
 
 function workerEntry(): string {
@@ -99,11 +122,15 @@ function workerEntry(): string {
 class Primary implements ClusterControl {
   readonly #opts: ClusterOptions;
   readonly #log: Logger;
-  readonly #groups: Map<string, readonly string[]>;
+  /** the primary's own host: no listeners; its generation and selection store answer for the views */
+  readonly #view: Host;
+  /** the config text workers start from (the latest reload's) */
+  #yaml: string;
   readonly #ledger = new ClusterLedger();
   readonly #slots = new Map<number, Slot>();
-  readonly #selections = new Map<string, string>();
   readonly #pending = new Map<number, PendingAck>();
+  readonly #logListeners = new Set<(e: LogView) => void>();
+  readonly #rate = new RateSampler();
   readonly #respawns = new Set<NodeJS.Timeout>();
   /** the worker that binds the SOCKS5 UDP relays; a replacement inherits the role */
   #udpOwner: number | undefined;
@@ -114,10 +141,11 @@ class Primary implements ClusterControl {
   #startupFailed: ((err: Error) => void) | undefined;
   #allReady: (() => void) | undefined;
 
-  constructor(opts: ClusterOptions) {
+  constructor(opts: ClusterOptions, view: Host) {
     this.#opts = opts;
     this.#log = opts.log;
-    this.#groups = selectGroups(opts.config);
+    this.#view = view;
+    this.#yaml = opts.yaml;
   }
 
   /** Forks `count` workers and resolves once all are listening; rejects (all stopped) if one fails. */
@@ -173,12 +201,15 @@ class Primary implements ClusterControl {
         // selections as of now; later switches follow on the same ordered channel
         this.#send(slot.worker, {
           type: 'start',
-          yaml: this.#opts.yaml,
+          yaml: this.#yaml,
           overrides: { ...this.#opts.overrides },
-          selections: [...this.#selections],
+          selections: this.#view.selections.entries(),
           reportMs: this.#opts.reportMs ?? DEFAULT_REPORT_MS,
           udpRelays: this.#udpOwner === id,
         });
+        // mode and log level patched live since the last reload
+        this.#send(slot.worker, { type: 'patch', seq: this.#seq++, mode: this.#view.mode, logLevel: this.#view.log.level });
+        if (this.#logListeners.size > 0) this.#send(slot.worker, { type: 'logs', on: true });
         break;
       case 'ready':
         slot.ready = true;
@@ -193,18 +224,23 @@ class Primary implements ClusterControl {
         this.#ledger.apply(id, m);
         break;
       case 'ack':
-        this.#acked(m.seq, id, m.ok);
+        this.#acked(m.seq, id, m.ok, m.message, m.count);
+        break;
+      case 'log':
+        for (const fn of this.#logListeners) fn({ level: m.level, message: `[worker ${id}] ${m.message}`, time: m.time });
         break;
     }
   }
 
-  #acked(seq: number, worker: number, ok: boolean): void {
+  #acked(seq: number, worker: number, ok: boolean, message?: string, count?: number): void {
     const p = this.#pending.get(seq);
     if (!p || !p.waiting.delete(worker)) return;
     p.ok &&= ok;
+    if (message !== undefined) p.messages.push(`worker ${worker}: ${message}`);
+    p.count += count ?? 0;
     if (p.waiting.size === 0) {
       this.#pending.delete(seq);
-      p.resolve(p.ok);
+      p.resolve({ ok: p.ok, messages: p.messages, count: p.count });
     }
   }
 
@@ -231,19 +267,24 @@ class Primary implements ClusterControl {
     this.#respawns.add(t);
   }
 
-  /** Sends one request to `workers` and resolves with whether all acknowledged it as done. */
-  #ask(workers: readonly Worker[], make: (seq: number) => ToWorker): Promise<boolean> {
+  /** Sends one request to `workers` and resolves with their answers (ok: all acknowledged it as done). */
+  #ask(workers: readonly Worker[], make: (seq: number) => ToWorker): Promise<Answers> {
     const seq = this.#seq++;
     return new Promise((resolve) => {
-      const p: PendingAck = { waiting: new Set(), ok: true, resolve };
+      const p: PendingAck = { waiting: new Set(), ok: true, messages: [], count: 0, resolve };
       for (const w of workers) if (this.#send(w, make(seq))) p.waiting.add(w.id);
-      if (p.waiting.size === 0) resolve(workers.length > 0 ? false : true);
+      if (p.waiting.size === 0) resolve({ ok: workers.length === 0, messages: [], count: 0 });
       else this.#pending.set(seq, p);
     });
   }
 
-  connections(): ClusterConnection[] {
-    return this.#ledger.connections();
+  /** every worker that was sent `start`: later requests reach it in order */
+  #greeted(): Worker[] {
+    return [...this.#slots.values()].filter((s) => s.greeted).map((s) => s.worker);
+  }
+
+  connections(): ConnectionView[] {
+    return this.#ledger.connections().map((c) => connectionViewOf(c, c.start, c.worker));
   }
 
   totals(): { upload: number; download: number } {
@@ -266,24 +307,101 @@ class Primary implements ClusterControl {
     });
   }
 
-  now(group: string): string | undefined {
-    const members = this.#groups.get(group);
-    return members === undefined ? undefined : (this.#selections.get(group) ?? members[0]);
+  proxies(): ProxyView[] {
+    return this.#view.control.proxies();
+  }
+
+  proxy(name: string): ProxyView | undefined {
+    return this.#view.control.proxy(name);
   }
 
   async select(group: string, member: string): Promise<boolean> {
-    if (!this.#groups.get(group)?.includes(member)) return false;
-    this.#selections.set(group, member);
-    // a worker not greeted yet gets the selection in its `start` message
-    const workers = [...this.#slots.values()].filter((s) => s.greeted).map((s) => s.worker);
-    return this.#ask(workers, (seq) => ({ type: 'select', seq, group, member }));
+    // the primary's store is the one the workers copy; a worker not greeted yet gets it in `start`
+    if (!(await this.#view.control.select(group, member))) return false;
+    return (await this.#ask(this.#greeted(), (seq) => ({ type: 'select', seq, group, member }))).ok;
   }
 
   async closeConnection(id: string): Promise<boolean> {
     const owner = this.#ledger.ownerOf(id);
     const slot = owner === undefined ? undefined : this.#slots.get(owner);
     if (!slot) return false;
-    return this.#ask([slot.worker], (seq) => ({ type: 'close-connection', seq, id }));
+    return (await this.#ask([slot.worker], (seq) => ({ type: 'close-connection', seq, id }))).ok;
+  }
+
+  async closeAllConnections(): Promise<number> {
+    return (await this.#ask(this.#greeted(), (seq) => ({ type: 'close-all', seq }))).count;
+  }
+
+  traffic(): TrafficView {
+    const t = this.#ledger.totals();
+    const r = this.#rate.sample(t);
+    return { up: r.up, down: r.down, upTotal: t.upload, downTotal: t.download };
+  }
+
+  memory(): MemoryView {
+    // the primary's own RSS; each worker's is its own process (visible in /proc by pid)
+    return { inuse: process.memoryUsage.rss(), oslimit: 0 };
+  }
+
+  subscribeLogs(listener: (entry: LogView) => void, level?: LogViewLevel): () => void {
+    const fn = (e: LogView) => {
+      if (level === undefined || LOG_RANK[e.level] >= LOG_RANK[level]) listener(e);
+    };
+    const own = this.#view.control.subscribeLogs(fn, level);
+    this.#logListeners.add(fn);
+    if (this.#logListeners.size === 1) for (const w of this.#greeted()) this.#send(w, { type: 'logs', on: true });
+    return () => {
+      own();
+      this.#logListeners.delete(fn);
+      if (this.#logListeners.size === 0) for (const w of this.#greeted()) this.#send(w, { type: 'logs', on: false });
+    };
+  }
+
+  rules(): RuleView[] {
+    return this.#view.control.rules();
+  }
+
+  providers(): ProviderView[] {
+    return this.#view.control.providers();
+  }
+
+  config(): GeneralView {
+    const v = this.#view.control.config();
+    // the primary binds nothing: the listeners are the workers', at their configured addresses
+    const listeners = this.#view.config.listeners.map((l) => ({ name: l.name, type: l.type, address: { host: l.listen, port: l.port } }));
+    const portOf = (name: string) => listeners.find((l) => l.name === name)?.address.port ?? 0;
+    return { ...v, listeners, port: portOf('DEFAULT-HTTP'), socksPort: portOf('DEFAULT-SOCKS'), mixedPort: portOf('DEFAULT-MIXED') };
+  }
+
+  async patchConfig(patch: ConfigPatch): Promise<void> {
+    const mode = patch.mode === undefined ? undefined : oneOf('mode', patch.mode, MODES);
+    const logLevel = patch.logLevel === undefined ? undefined : oneOf('log-level', patch.logLevel, LOG_LEVELS);
+    const listenerKeys = patch.port !== undefined || patch.socksPort !== undefined || patch.mixedPort !== undefined || patch.allowLan !== undefined || patch.bindAddress !== undefined;
+    if (listenerKeys) {
+      // the view host edits the text and validates it; every worker then reloads the same text
+      await this.#view.control.patchConfig(patch);
+      await this.#reloadWorkers(this.#view.configText ?? this.#yaml);
+      return;
+    }
+    await this.#view.control.patchConfig({ mode, logLevel });
+    const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'patch', seq, mode, logLevel }));
+    if (!a.ok) throw new Error(`patch failed in ${a.messages.join('; ')}`);
+  }
+
+  async reload(yaml: string): Promise<ReloadResult> {
+    const result = await this.#view.reload(yaml); // ConfigError: nothing changed anywhere
+    await this.#reloadWorkers(yaml);
+    return result;
+  }
+
+  async #reloadWorkers(yaml: string): Promise<void> {
+    this.#yaml = yaml;
+    const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'reload', seq, yaml }));
+    if (!a.ok) throw new ConfigError(a.messages.map((message) => ({ path: '', message })));
+  }
+
+  dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView> {
+    return this.#view.control.dnsQuery(name, type);
   }
 
   stop(graceMs: number): Promise<void> {
@@ -303,6 +421,7 @@ class Primary implements ClusterControl {
           }),
       );
       await Promise.all(exits);
+      await this.#view.close(0);
     })();
     return this.#stopping;
   }
@@ -310,14 +429,21 @@ class Primary implements ClusterControl {
 
 /**
  * Starts the cluster: forks `count` workers (node:cluster, listen sockets shared), each running
- * an App on the config, and resolves once all listen. Rejects, with every worker stopped, when
+ * a Host on the config, and resolves once all listen. Rejects, with every worker stopped, when
  * one fails to start (a bind error…). Call once per process.
  */
 export async function startCluster(opts: ClusterOptions): Promise<ClusterControl> {
   if (!cluster.isPrimary) throw new Error('startCluster must run in the primary process');
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = SCHEDULING;
   cluster.setupPrimary({ exec: opts.exec ?? workerEntry(), execArgv: [...(opts.execArgv ?? process.execArgv)], silent: false });
-  const primary = new Primary(opts);
-  await primary.start();
+  const transform = (c: Config) => withOverrides(c, opts.overrides);
+  const view = await Host.start(opts.loaded ?? opts.yaml, { log: opts.log, bind: false, transform });
+  const primary = new Primary(opts, view);
+  try {
+    await primary.start();
+  } catch (err) {
+    await view.close(0);
+    throw err;
+  }
   return primary;
 }

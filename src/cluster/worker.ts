@@ -1,12 +1,9 @@
-import { App } from '../app.js';
 import { withOverrides } from '../cli/overrides.js';
 import { createLogger, type Logger } from '../common/log.js';
-import { loadConfig } from '../config/load.js';
-import { ConfigError, formatIssue } from '../core/config-issue.js';
+import { formatIssue } from '../core/config-issue.js';
 import { errorMessage } from '../core/errors.js';
-import { SelectGroup } from '../group/select.js';
-import { createRegistry } from '../protocol/index.js';
-import { ruleLineProblem } from '../rule/parse.js';
+import { Host, issuesOf, loadText } from '../host/host.js';
+import { BindError } from '../host/listeners.js';
 import { checkToWorker, type ToPrimary, type ToWorker } from './messages.js';
 import { TrackerReporter } from './reporter.js';
 
@@ -14,18 +11,19 @@ import { TrackerReporter } from './reporter.js';
 const ORPHAN_GRACE_MS = 1000;
 
 /**
- * One cluster worker: waits for the primary's `start`, runs an App on the shared listeners,
- * reports its tracker on an interval, applies selections and closes connections on request,
- * and stops gracefully on `stop` (or SIGTERM). SIGINT is left to the primary, which a terminal's
- * Ctrl-C also reaches. If the primary disappears, the worker closes and exits.
+ * One cluster worker: waits for the primary's `start`, runs a Host on the shared listeners,
+ * reports its tracker on an interval, and carries out the primary's control requests (select,
+ * close, reload, patch, log forwarding) through the host's control plane. It stops gracefully
+ * on `stop` (or SIGTERM). SIGINT is left to the primary, which a terminal's Ctrl-C also reaches.
+ * If the primary disappears, the worker closes and exits.
  */
 export class ClusterWorker {
   #log: Logger = createLogger('info');
-  #app: App | undefined;
+  #host: Host | undefined;
+  #starting: Promise<Host | undefined> | undefined;
   #reporter: TrackerReporter | undefined;
   #timer: NodeJS.Timeout | undefined;
-  /** the selections to apply, including those received while the App was starting */
-  readonly #selections = new Map<string, string>();
+  #unlog: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
 
   /** Wires the IPC channel and the signals; the worker then runs until told to stop. */
@@ -45,6 +43,10 @@ export class ClusterWorker {
     });
   }
 
+  #ack(seq: number, ok: boolean, extra: { message?: string; count?: number } = {}): void {
+    void this.#send({ type: 'ack', seq, ok, ...extra });
+  }
+
   #onMessage(raw: unknown): void {
     const checked = checkToWorker(raw);
     if (!checked.ok) {
@@ -52,64 +54,73 @@ export class ClusterWorker {
       return;
     }
     const m = checked.message;
+    if (m.type === 'start') {
+      this.#starting ??= this.#start(m);
+      return;
+    }
+    if (m.type === 'stop') {
+      void this.#stop(m.graceMs, 0);
+      return;
+    }
+    // every other request waits for the host (the primary sends them in order after `start`)
+    void (this.#starting ?? Promise.resolve(undefined)).then((host) => this.#control(m, host));
+  }
+
+  async #control(m: Exclude<ToWorker, { type: 'start' | 'stop' }>, host: Host | undefined): Promise<void> {
+    const c = host?.control;
     switch (m.type) {
-      case 'start':
-        void this.#start(m);
-        break;
       case 'select':
-        void this.#send({ type: 'ack', seq: m.seq, ok: this.#select(m.group, m.member) });
-        break;
-      case 'close-connection': {
-        const c = this.#app?.tracker.get(m.id);
-        c?.close();
-        void this.#send({ type: 'ack', seq: m.seq, ok: c !== undefined });
-        break;
-      }
-      case 'stop':
-        void this.#stop(m.graceMs, 0);
-        break;
+        return this.#ack(m.seq, (await c?.select(m.group, m.member)) ?? false);
+      case 'close-connection':
+        return this.#ack(m.seq, (await c?.closeConnection(m.id)) ?? false);
+      case 'close-all':
+        return this.#ack(m.seq, true, { count: (await c?.closeAllConnections()) ?? 0 });
+      case 'reload':
+        try {
+          if (!c) throw new Error('worker has no running config');
+          await c.reload(m.yaml);
+          return this.#ack(m.seq, true);
+        } catch (err) {
+          return this.#ack(m.seq, false, { message: issuesOf(err).map((i) => formatIssue(i)).join('; ') });
+        }
+      case 'patch':
+        try {
+          if (!c) throw new Error('worker has no running config');
+          await c.patchConfig({ mode: m.mode, logLevel: m.logLevel });
+          return this.#ack(m.seq, true);
+        } catch (err) {
+          return this.#ack(m.seq, false, { message: errorMessage(err) });
+        }
+      case 'logs':
+        this.#unlog?.();
+        this.#unlog = m.on ? this.#log.subscribe((e) => void this.#send({ type: 'log', level: e.level, message: e.message, time: e.time.getTime() })) : undefined;
+        return;
     }
   }
 
-  async #start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-    if (this.#app || this.#stopping) return;
-    const registry = createRegistry();
+  async #start(m: Extract<ToWorker, { type: 'start' }>): Promise<Host | undefined> {
+    if (this.#stopping) return undefined;
     try {
       // the primary validated this text already (and printed its warnings)
-      const config = withOverrides(loadConfig(m.yaml, { registry, checkRule: ruleLineProblem }).config, m.overrides);
-      this.#log = createLogger(config.general.logLevel);
-      for (const [group, member] of m.selections) this.#selections.set(group, member);
-      const app = await App.start(config, { log: this.#log, registry, udpRelays: m.udpRelays });
+      const transform = (c: Parameters<typeof withOverrides>[0]) => withOverrides(c, m.overrides);
+      const loaded = loadText(m.yaml);
+      this.#log = createLogger(loaded.config.general.logLevel);
+      const host = await Host.start({ ...loaded, config: transform(loaded.config) }, { log: this.#log, udpRelays: m.udpRelays, transform });
+      for (const [group, member] of m.selections) await host.control.select(group, member);
       if (this.#stopping) {
-        await app.close(0);
-        return;
+        await host.close(0);
+        return undefined;
       }
-      this.#app = app;
-      for (const [group, member] of this.#selections) this.#apply(group, member);
-      this.#reporter = new TrackerReporter(app.tracker);
+      this.#host = host;
+      this.#reporter = new TrackerReporter(host.tracker);
       this.#timer = setInterval(() => void this.#report(), m.reportMs);
       void this.#send({ type: 'ready' });
+      return host;
     } catch (err) {
-      const message = err instanceof ConfigError ? err.issues.map((i) => formatIssue(i)).join('; ') : errorMessage(err);
+      const message = err instanceof BindError ? err.message : issuesOf(err).map((i) => formatIssue(i)).join('; ');
       await this.#send({ type: 'start-failed', message });
       process.exit(1);
     }
-  }
-
-  /** Records a selection (applied now, or once the App runs); false when the group or member is unknown. */
-  #select(group: string, member: string): boolean {
-    if (!this.#app) {
-      this.#selections.set(group, member);
-      return true;
-    }
-    const ok = this.#apply(group, member);
-    if (ok) this.#selections.set(group, member);
-    return ok;
-  }
-
-  #apply(group: string, member: string): boolean {
-    const g = this.#app?.graph.outbounds.get(group);
-    return g instanceof SelectGroup && g.select(member);
   }
 
   #report(): Promise<void> {
@@ -120,8 +131,9 @@ export class ClusterWorker {
   #stop(graceMs: number, code: number): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#timer) clearInterval(this.#timer);
+      this.#unlog?.();
       try {
-        await this.#app?.close(graceMs);
+        await this.#host?.close(graceMs);
       } catch (err) {
         this.#log.error(`cluster worker: shutdown: ${errorMessage(err)}`);
       }

@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
+import type { Rule } from '../core/rule.js';
 import type { ProxyRegistry } from '../protocol/registry.js';
 import { parseController } from './controller.js';
 import { parseDns } from './dns.js';
@@ -16,20 +17,27 @@ import { makeLineOf } from './yaml-lines.js';
 
 export { DEFAULT_CONFIG_YAML } from './default-config.js';
 
-/** What loading needs besides the text: the proxy types that can be built. */
+/** What loading needs besides the text: the proxy and group types that can be built. */
 export interface LoadOptions {
   readonly registry: ProxyRegistry;
+  /** the group `type`s that can be built (default: select) */
+  readonly groupTypes?: readonly string[];
   /**
-   * Checks one rule line's payload (the rule parser, handed in so config/ need not import
-   * rule/); returns the problem, if any, so payload errors are reported with all the others.
+   * Compiles one rule line (the rule parser, handed in so config/ need not import rule/); a
+   * throw is the line's payload error, reported with all the others. Each line is compiled
+   * once: the result's `rules` are what the generation runs.
    */
-  readonly checkRule?: (line: Pick<RawRuleLine, 'raw' | 'type' | 'payload' | 'target' | 'params'>) => string | undefined;
+  readonly compileRule?: (line: Pick<RawRuleLine, 'raw' | 'type' | 'payload' | 'target' | 'params'>) => Rule;
 }
 
 /** A loaded config and the warnings about it (ignored keys, unknown keys…). */
 export interface LoadResult {
   readonly config: Config;
   readonly warnings: readonly ConfigIssue[];
+  /** `config.rules` compiled, in order (when a compiler was given) */
+  readonly rules?: readonly Rule[];
+  /** the YAML text it was loaded from */
+  readonly text?: string;
 }
 
 /** A validated, frozen config: every section parsed once into typed objects. */
@@ -124,9 +132,10 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
 
   const none = { proxies: [], groups: [], declared: new Set<string>() };
   const proxies = top.proxies !== undefined ? parseProxies(top.proxies, opts.registry, issues) : none;
-  const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues) : none;
+  const groupTypes = opts.groupTypes ?? ['select'];
+  const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues, groupTypes) : none;
   const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
-  const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.checkRule) : [];
+  const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
   if (issues.failed || !general || !controller || !dns) throw new ConfigError(issues.errors());
   const config: Config = deepFreeze({
@@ -134,8 +143,9 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
     listeners,
     proxies: proxies.proxies,
     proxyGroups: groups.groups,
-    rules,
+    rules: rules.lines,
     dns,
   });
-  return { config, warnings: Object.freeze([...yamlWarnings, ...issues.warnings()]) };
+  const warnings = Object.freeze([...yamlWarnings, ...issues.warnings()]);
+  return opts.compileRule ? { config, warnings, rules: Object.freeze(rules.compiled), text: yamlText } : { config, warnings, text: yamlText };
 }

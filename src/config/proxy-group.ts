@@ -20,7 +20,7 @@ const INERT_KEYS = new Set([
 
 /** One `proxy-groups` entry of a supported type. */
 export const groupSchema = z
-  .object({ name: nameLike, type: z.literal('select'), proxies: z.array(nameLike) })
+  .object({ name: nameLike, type: z.string(), proxies: z.array(nameLike) })
   .transform((r) => ({ name: r.name, type: r.type, proxies: r.proxies }));
 
 /** A validated group: its members are proxies, other groups or built-ins, in order. */
@@ -32,8 +32,8 @@ export interface ParsedGroups {
   readonly declared: ReadonlySet<string>;
 }
 
-/** Validates `proxy-groups` against the declared proxy names. */
-export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issues: Issues): ParsedGroups {
+/** Validates `proxy-groups` against the declared proxy names and the group types that can be built. */
+export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issues: Issues, types: readonly string[] = ['select']): ParsedGroups {
   const groups: GroupConfig[] = [];
   const declared = new Set<string>();
   if (!Array.isArray(raw)) {
@@ -66,7 +66,8 @@ export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issue
     const label = typeof item.name === 'string' ? ` (group "${item.name}")` : '';
     const type = item.type;
     if (type === undefined) return issues.error([...at, 'type'], `missing type${label}`);
-    if (typeof type === 'string' && type !== 'select') {
+    if (typeof type !== 'string') return issues.error([...at, 'type'], `type must be a string${label}`);
+    if (!types.includes(type)) {
       const message = LATER_TYPES.has(type) ? `group type ${type} not supported yet` : `unknown group type ${type}`;
       return issues.error([...at, 'type'], message + label);
     }

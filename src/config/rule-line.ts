@@ -71,18 +71,29 @@ export const ruleLineSchema = z.string().transform((raw, ctx) => {
 /** One rule line, split, with where it was written. */
 export type RuleLine = z.output<typeof ruleLineSchema> & Located;
 
-/** Validates `rules`: format and target of each line (payloads are checked by the rule parser). */
-export function parseRules(
+/** The rule lines, and what the compiler made of each (same order; empty without a compiler). */
+export interface ParsedRules<T> {
+  readonly lines: RuleLine[];
+  readonly compiled: T[];
+}
+
+/**
+ * Validates `rules`: format and target of each line. With `compile` (the rule parser, handed in
+ * so config/ need not import rule/), each line is also compiled, once: a throw is that line's
+ * payload error, reported with every other config error.
+ */
+export function parseRules<T>(
   raw: unknown,
   targets: (name: string) => boolean,
   issues: Issues,
-  checkRule?: (line: z.output<typeof ruleLineSchema>) => string | undefined,
-): RuleLine[] {
+  compile?: (line: z.output<typeof ruleLineSchema>) => T,
+): ParsedRules<T> {
+  const out: RuleLine[] = [];
+  const compiled: T[] = [];
   if (!Array.isArray(raw)) {
     issues.error(['rules'], 'expected a list');
-    return [];
+    return { lines: out, compiled };
   }
-  const out: RuleLine[] = [];
   raw.forEach((item, i) => {
     const at = ['rules', i];
     const r = ruleLineSchema.safeParse(item);
@@ -94,9 +105,14 @@ export function parseRules(
     if (!BUILTIN_OUTBOUNDS.includes(line.target) && line.target !== GLOBAL_GROUP && !targets(line.target)) {
       return issues.error(at, `unknown target "${line.target}"`);
     }
-    const problem = checkRule?.(line);
-    if (problem !== undefined) return issues.error(at, problem);
+    if (compile) {
+      try {
+        compiled.push(compile(line));
+      } catch (err) {
+        return issues.error(at, err instanceof Error ? err.message : String(err));
+      }
+    }
     out.push({ ...line, ...locate(issues, at) });
   });
-  return out;
+  return { lines: out, compiled };
 }

@@ -29,6 +29,8 @@ export interface SystemResolverOptions {
 
 /** A Resolver on the system's DNS servers, closed with the app. */
 export interface SystemResolver extends Resolver {
+  /** Turns IPv6 answers on or off (a reload's `ipv6`); cached answers stay. */
+  setIpv6(on: boolean): void;
   /** Cancels queries under way and drops the cache; later lookups fail with RESOLVE_FAILED. */
   close(): void;
 }
@@ -58,6 +60,7 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
   const cache = new AnswerCache(opts.cacheSize ?? 4096);
   const inflight = new Map<string, Promise<readonly string[]>>();
   let closed = false;
+  let ipv6 = opts.ipv6;
 
   function query(family: Family, name: string): Promise<readonly string[]> {
     const key = `${family}:${name}`;
@@ -102,7 +105,7 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
 
   async function lookup(family: Family, host: string, signal?: AbortSignal): Promise<string[]> {
     // IPv6 off means no IPv6 at all, literals included (as mihomo, which then cannot dial them).
-    if (family === 6 && !opts.ipv6) return [];
+    if (family === 6 && !ipv6) return [];
     const literal = isIP(host);
     if (literal !== 0) return literal === family ? [host] : [];
     const name = normalizeName(host);
@@ -123,7 +126,7 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
       if (isIP(host) !== 0) return host;
       // Ask both families at once, as mihomo does, but answer as soon as IPv4 has an address:
       // the AAAA answer still lands in the cache for the dial that usually follows.
-      const v6 = opts.ipv6 ? lookup(6, host, signal).catch(() => [] as string[]) : undefined;
+      const v6 = ipv6 ? lookup(6, host, signal).catch(() => [] as string[]) : undefined;
       let v4: string[] = [];
       try {
         v4 = await lookup(4, host, signal);
@@ -135,6 +138,9 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
       const six = v6 ? await v6 : [];
       if (signal?.aborted) throw abortError(host, signal);
       return six[0];
+    },
+    setIpv6(on) {
+      ipv6 = on;
     },
     close() {
       if (closed) return;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../common/log.js';
 import type { Dialer, Outbound } from '../core/outbound.js';
 import type { Resolver } from '../core/resolver.js';
-import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
+import type { WarmPoolSource } from '../transport/warm-pool-registry.js';
 
 /** What an outbound may use: handed in by app.ts, never imported as globals. */
 export interface OutboundDeps {
@@ -11,7 +11,7 @@ export interface OutboundDeps {
   /** the system dialer (sockets on this host) */
   readonly dialer: Dialer;
   /** warm TLS connections (clash-ts extension); absent means every dial handshakes anew */
-  readonly warmPool?: WarmPoolRegistry;
+  readonly warmPool?: WarmPoolSource;
 }
 
 /**

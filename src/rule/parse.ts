@@ -14,8 +14,15 @@ export type { RuleLineInput } from './rule-line.js';
 
 export { MAX_LOGIC_DEPTH } from './logic-payload.js';
 
+/**
+ * What rule types may use besides their line: handed in by whoever compiles the config's rules
+ * (the host, once per load), never imported as globals. Rule families that need the outside
+ * world (geo databases, rule-set providers, sub-rules) get their field here.
+ */
+export interface RuleDeps {}
+
 /** Builds one rule type from its line; `nested` parses sub-rules of logic rules. */
-type RuleFactory = (line: RuleLineInput, nested: NestedRuleParser) => Rule;
+type RuleFactory = (line: RuleLineInput, nested: NestedRuleParser, deps: RuleDeps) => Rule;
 
 /** Rule types of the source IP: `src` is implied, and so is no-resolve. */
 const SOURCE = { source: true, noResolve: true } as const;
@@ -50,7 +57,7 @@ const NOT_YET: ReadonlySet<string> = new Set([
   'PROCESS-PATH', 'PROCESS-NAME-REGEX', 'PROCESS-PATH-REGEX', 'UID', 'SUB-RULE', 'RULE-SET',
 ]);
 
-function parseAt(line: RuleLineInput, depth: number): Rule {
+function parseAt(line: RuleLineInput, depth: number, deps: RuleDeps): Rule {
   const factory = FACTORIES.get(line.type);
   if (!factory) {
     if (line.type === '') throw ruleError('missing rule type');
@@ -61,8 +68,8 @@ function parseAt(line: RuleLineInput, depth: number): Rule {
     if (depth + 1 > MAX_LOGIC_DEPTH) {
       throw ruleError(`logic rules nest deeper than ${MAX_LOGIC_DEPTH} levels`);
     }
-    return parseAt(sub, depth + 1);
-  });
+    return parseAt(sub, depth + 1, deps);
+  }, deps);
 }
 
 /**
@@ -70,16 +77,11 @@ function parseAt(line: RuleLineInput, depth: number): Rule {
  * what is wrong: `invalid IP-CIDR payload "1.2.3/33": …`, `rule type GEOIP not supported yet`,
  * `unknown rule type FOO`.
  */
-export function parseRule(line: RuleLineInput): Rule {
-  return parseAt(line, 0);
+export function parseRule(line: RuleLineInput, deps: RuleDeps = {}): Rule {
+  return parseAt(line, 0, deps);
 }
 
-/** The problem with a rule line, or undefined if it parses: the config loader's payload check. */
-export function ruleLineProblem(line: RuleLineInput): string | undefined {
-  try {
-    parseRule(line);
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
+/** The config loader's rule compiler: each line is compiled once, while the config loads. */
+export function ruleCompiler(deps: RuleDeps = {}): (line: RuleLineInput) => Rule {
+  return (line) => parseAt(line, 0, deps);
 }

@@ -10,7 +10,7 @@ import { httpUpgradeLayer } from './httpupgrade.js';
 import type { TransportConfig } from './options.js';
 import { tlsLayer, type TlsOptions } from './tls.js';
 import { missHandshake, warmOverride, warmPoolLookup } from './warm-connect.js';
-import type { WarmPoolRegistry } from './warm-pool-registry.js';
+import type { WarmPoolSource } from './warm-pool-registry.js';
 import { wsLayer } from './ws.js';
 
 export { transportShape, type TransportConfig } from './options.js';
@@ -30,7 +30,7 @@ export interface TransportContext {
   /** how long a pooled grpc session without streams stays open (default 60 s) */
   readonly grpcIdleMs?: number;
   /** the core's warm TLS pools (absent: every connect dials and handshakes, as before) */
-  readonly warmPool?: WarmPoolRegistry;
+  readonly warmPool?: WarmPoolSource;
 }
 
 /** The network names we build; mihomo's other values are refused by name. */

@@ -4,7 +4,7 @@ import type { Dialer } from '../core/outbound.js';
 import type { WarmPoolOpts } from './options.js';
 import { connectTls, type TlsOptions } from './tls.js';
 import type { WarmPool } from './warm-pool.js';
-import type { WarmPoolOverride, WarmPoolRegistry, WarmPoolTarget } from './warm-pool-registry.js';
+import type { WarmPoolOverride, WarmPoolSource, WarmPoolTarget } from './warm-pool-registry.js';
 
 /**
  * How a proxy finds its warm pool for the dialer of one connection: the registry's own dialer
@@ -14,9 +14,11 @@ import type { WarmPoolOverride, WarmPoolRegistry, WarmPoolTarget } from './warm-
  */
 export type WarmPoolLookup = (dialer: Dialer) => WarmPool | undefined;
 
-/** A lookup remembered per dialer, so a connect costs one map get. Absent registry: never a pool. */
-export function warmPoolLookup(registry: WarmPoolRegistry | undefined, target: WarmPoolTarget, override: WarmPoolOverride): WarmPoolLookup {
+/** A lookup remembered per dialer, so a connect costs one map get. Absent registry: never a pool.
+ * Declares the target at once, when the proxy is built. */
+export function warmPoolLookup(registry: WarmPoolSource | undefined, target: WarmPoolTarget, override: WarmPoolOverride): WarmPoolLookup {
   if (!registry) return () => undefined;
+  registry.declare(target, override);
   const seen = new Map<Dialer, WarmPool>();
   return (d) => {
     const known = seen.get(d);

@@ -33,15 +33,29 @@ export interface WarmPoolTarget {
 }
 
 /**
- * Every warm pool of one running core, owned by the composition root (app.ts) and closed with it.
+ * Where a proxy finds its warm pools: the registry itself, or one generation's scope of it
+ * (`WarmPoolRegistry.scope()`), which lets go of its pools when the generation retires.
+ */
+export interface WarmPoolSource {
+  /** Says, when a proxy is built, that it may pool to `target` (a pool it shares with a newer
+   * generation then survives the older one's retirement). Creates nothing. */
+  declare(target: WarmPoolTarget, override?: WarmPoolOverride): void;
+  /** The pool for this target over this dialer; undefined when disabled for it or another dialer. */
+  pool(dialer: Dialer, target: WarmPoolTarget, override?: WarmPoolOverride): WarmPool | undefined;
+}
+
+/**
+ * Every warm pool of one running core, owned by the host (it outlives configs) and closed with it.
  * Pools are created lazily on first use, one per (server, port, TLS options): a proxy
  * that is never used never gets a connection. Connections per server are capped across pools.
  */
-export class WarmPoolRegistry {
+export class WarmPoolRegistry implements WarmPoolSource {
   readonly #o: WarmPoolRegistryOptions;
-  readonly #defaults: WarmPoolSettings;
+  #defaults: WarmPoolSettings;
   readonly #pools = new Map<string, WarmPool>();
   readonly #budgets = new Map<string, ServerBudget>();
+  /** pool key → how many live scopes declared it */
+  readonly #claims = new Map<string, number>();
   #closed = false;
 
   constructor(opts: WarmPoolRegistryOptions) {
@@ -49,10 +63,60 @@ export class WarmPoolRegistry {
     this.#defaults = { ...WARM_POOL_DEFAULTS, ...opts.defaults };
   }
 
+  /** Replaces the global `warm-pool:` settings (a reload): pools built from now on use them; a
+   * pool whose settings changed is another pool, and the old one goes with its generation. */
+  get defaults(): WarmPoolSettings {
+    return this.#defaults;
+  }
+
+  setDefaults(defaults: Partial<WarmPoolSettings> | undefined): void {
+    this.#defaults = { ...WARM_POOL_DEFAULTS, ...defaults };
+  }
+
   /** The effective settings of a proxy: its override over the global defaults. */
   settings(override?: WarmPoolOverride): WarmPoolSettings {
     const s = { ...this.#defaults, ...override };
     return { ...s, min: Math.min(s.min, s.max) };
+  }
+
+  /** Unscoped pools live until the registry closes: nothing to declare. */
+  declare(_target: WarmPoolTarget, _override?: WarmPoolOverride): void {}
+
+  /**
+   * A view for one generation: the pools its proxies declare or use are claimed by it, and
+   * `release()` closes those no other live scope claims (a removed proxy's parked
+   * connections go; a pool the next generation shares stays warm).
+   */
+  scope(): WarmPoolScope {
+    const keys = new Set<string>();
+    let released = false;
+    const claim = (key: string): void => {
+      if (released || keys.has(key)) return;
+      keys.add(key);
+      this.#claims.set(key, (this.#claims.get(key) ?? 0) + 1);
+    };
+    return {
+      declare: (target, override) => claim(poolKey(target, this.settings(override))),
+      pool: (dialer, target, override) => {
+        const p = this.pool(dialer, target, override);
+        if (p) claim(poolKey(target, this.settings(override)));
+        return p;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const key of keys) {
+          const n = (this.#claims.get(key) ?? 1) - 1;
+          if (n > 0) {
+            this.#claims.set(key, n);
+            continue;
+          }
+          this.#claims.delete(key);
+          this.#pools.get(key)?.close();
+          this.#pools.delete(key);
+        }
+      },
+    };
   }
 
   /** The pool for this target over this dialer; undefined when disabled for it or another dialer. */
@@ -106,6 +170,12 @@ export class WarmPoolRegistry {
     }
     return b;
   }
+}
+
+/** One generation's view of the registry (see `WarmPoolRegistry.scope`). */
+export interface WarmPoolScope extends WarmPoolSource {
+  /** the generation retired: close the pools only it claimed */
+  release(): void;
 }
 
 /** server:port plus every TLS option that changes the handshake, and the pool's own settings. */

@@ -5,12 +5,13 @@ import type { UdpWriteBack } from '../core/inbound.js';
 import type { Metadata } from '../core/metadata.js';
 import type { PacketConn } from '../core/outbound.js';
 import { dialErrorLine, routeLine } from './log-line.js';
-import type { Router } from './route.js';
+import type { RoutingSource, RoutingTable } from './routing.js';
 import type { TrackedConnection, Tracker } from './tracker.js';
 
 /** What the NAT table needs. */
 export interface NatOptions {
-  readonly router: Router;
+  /** the live generation: a session is routed by the one live at its first datagram */
+  readonly routing: RoutingSource;
   readonly tracker: Tracker;
   readonly log: Logger;
   /** a session with no packet either way for this long is closed */
@@ -27,6 +28,8 @@ interface Session {
   pc: PacketConn | undefined;
   pending: { data: Buffer; to: Address }[] | undefined;
   record: TrackedConnection | undefined;
+  /** the generation that routed it, held until the session ends */
+  readonly table: RoutingTable;
   last: number;
   closed: boolean;
 }
@@ -34,6 +37,7 @@ interface Session {
 /**
  * UDP sessions, keyed like mihomo by inbound and client address: the first datagram routes the
  * session and dials a PacketConn; later datagrams reuse it; replies go back through the inbound.
+ * A session keeps the generation that routed it until it ends.
  */
 export class NatTable {
   readonly #opts: NatOptions;
@@ -70,9 +74,11 @@ export class NatTable {
       pc: undefined,
       pending: [{ data, to: meta.destination }],
       record: undefined,
+      table: this.#opts.routing.current(),
       last: Date.now(),
       closed: false,
     };
+    session.table.retain();
     this.#sessions.set(key, session);
     this.#open(session, meta).catch((err: unknown) => {
       this.#opts.log.error(`[UDP] internal error: ${errorMessage(err)}`);
@@ -86,7 +92,8 @@ export class NatTable {
   }
 
   async #open(s: Session, meta: Metadata): Promise<void> {
-    const { router, log, tracker } = this.#opts;
+    const { log, tracker } = this.#opts;
+    const router = s.table.router;
     const route = await router.route(meta);
     let pc: PacketConn;
     try {
@@ -133,6 +140,7 @@ export class NatTable {
     s.pending = undefined;
     s.pc?.close();
     if (s.record) this.#opts.tracker.remove(s.record);
+    s.table.release();
   }
 
   #sweep(): void {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import type { Metadata } from '../core/metadata.js';
 import type { Outbound } from '../core/outbound.js';
 import type { Resolver } from '../core/resolver.js';
-import { SelectGroup } from '../group/select.js';
+import { SelectGroup } from '../group/select/group.js';
+import { SelectionStore } from '../group/selection-store.js';
 import { createPass } from '../protocol/pass/outbound.js';
 import { RuleEngine } from '../rule/engine.js';
 import { parseRule } from '../rule/parse.js';
@@ -34,9 +35,10 @@ function router(mode: Mode, lines: string[], resolveCalls: string[] = []): Route
   const outbounds = new Map<string, Outbound>();
   for (const o of [fake('DIRECT'), fake('REJECT'), fake('tcp-only', false), fake('p1'), createPass()]) outbounds.set(o.name, o);
   const lookup = (n: string) => outbounds.get(n);
-  outbounds.set('G', new SelectGroup('G', ['p1', 'DIRECT'], lookup));
-  outbounds.set('Outer', new SelectGroup('Outer', ['G'], lookup));
-  outbounds.set('GLOBAL', new SelectGroup('GLOBAL', ['REJECT', 'DIRECT'], lookup));
+  const store = new SelectionStore();
+  outbounds.set('G', new SelectGroup('G', ['p1', 'DIRECT'], lookup, store));
+  outbounds.set('Outer', new SelectGroup('Outer', ['G'], lookup, store));
+  outbounds.set('GLOBAL', new SelectGroup('GLOBAL', ['REJECT', 'DIRECT'], lookup, store));
   const rules = lines.map((raw) => {
     const [type, a, b, ...rest] = raw.split(',');
     return type === 'MATCH'
@@ -51,7 +53,7 @@ function router(mode: Mode, lines: string[], resolveCalls: string[] = []): Route
       return '10.1.2.3';
     },
   };
-  return new Router({ mode, engine: new RuleEngine(rules), outbounds, resolver });
+  return new Router({ mode: () => mode, engine: new RuleEngine(rules), outbounds, resolver });
 }
 
 test('first match wins and groups resolve to a leaf with mihomo chain order', async () => {

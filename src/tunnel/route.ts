@@ -20,9 +20,10 @@ export interface Route {
   readonly ip?: string;
 }
 
-/** What the router needs, handed in by app.ts. */
+/** What the router needs, handed in by the generation. */
 export interface RouterOptions {
-  readonly mode: Mode;
+  /** the host's mode, read per connection: PATCH /configs changes it without a rebuild */
+  readonly mode: () => Mode;
   readonly engine: RuleEngine;
   /** every outbound by name: DIRECT, REJECT, REJECT-DROP, PASS, GLOBAL, proxies, groups */
   readonly outbounds: ReadonlyMap<string, Outbound>;
@@ -44,13 +45,14 @@ export class Router {
   }
 
   get mode(): Mode {
-    return this.#opts.mode;
+    return this.#opts.mode();
   }
 
   async route(meta: Metadata): Promise<Route> {
     const literal = isIP(meta.destination.host) !== 0 ? meta.destination.host : undefined;
-    if (this.#opts.mode === 'direct') return this.#leaf(this.#direct, meta, undefined, literal);
-    if (this.#opts.mode === 'global') {
+    const mode = this.#opts.mode();
+    if (mode === 'direct') return this.#leaf(this.#direct, meta, undefined, literal);
+    if (mode === 'global') {
       const global = this.#opts.outbounds.get('GLOBAL') ?? this.#direct;
       return this.#leaf(global, meta, undefined, literal);
     }

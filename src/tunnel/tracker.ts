@@ -50,14 +50,27 @@ class InitRecord implements TrackedConnection {
   }
 }
 
+/** Told of every connection the tracker registers and forgets (the library's typed events). */
+export interface TrackerWatcher {
+  opened(c: TrackedConnection): void;
+  closed(c: TrackedConnection): void;
+}
+
 /**
  * The live connection table and the running byte totals. Inbounds never see it; the tunnel
- * registers into it and the API reads it.
+ * registers into it and the API reads it. It belongs to the host, so it outlives configs.
  */
 export class Tracker {
   readonly #live = new Map<string, TrackedConnection>();
+  readonly #watchers = new Set<TrackerWatcher>();
   #closedUpload = 0;
   #closedDownload = 0;
+
+  /** Adds a watcher; returns the function that removes it. */
+  watch(w: TrackerWatcher): () => void {
+    this.#watchers.add(w);
+    return () => void this.#watchers.delete(w);
+  }
 
   /** Registers a connection; the returned record is the relay's byte counter. */
   add(init: TrackedInit): TrackedConnection {
@@ -68,6 +81,7 @@ export class Tracker {
    * saves a second object per connection); its counters must start at zero. */
   track<T extends TrackedConnection>(record: T): T {
     this.#live.set(record.metadata.id, record);
+    if (this.#watchers.size > 0) for (const w of this.#watchers) w.opened(record);
     return record;
   }
 
@@ -76,6 +90,7 @@ export class Tracker {
     if (this.#live.delete(record.metadata.id)) {
       this.#closedUpload += record.upload;
       this.#closedDownload += record.download;
+      if (this.#watchers.size > 0) for (const w of this.#watchers) w.closed(record);
     }
   }
 

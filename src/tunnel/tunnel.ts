@@ -6,12 +6,14 @@ import type { Metadata } from '../core/metadata.js';
 import { dialErrorLine, routeLine } from './log-line.js';
 import { NatTable } from './nat.js';
 import { pipe, type PipeOptions } from './pipe.js';
-import type { Route, Router } from './route.js';
+import type { Route } from './route.js';
+import type { RoutingSource, RoutingTable } from './routing.js';
 import type { TrackedConnection, Tracker } from './tracker.js';
 
-/** What the tunnel needs, handed in by app.ts. */
+/** What the tunnel needs, handed in by the host. */
 export interface TunnelOptions {
-  readonly router: Router;
+  /** the live config generation: read once per connection, so a reload applies to the next one */
+  readonly routing: RoutingSource;
   readonly tracker: Tracker;
   readonly log: Logger;
   /** TCP relay idle timeout (no bytes either way) */
@@ -27,22 +29,24 @@ function swallow(): void {}
 
 /**
  * The connection handler every inbound feeds: route, dial, reply, relay, track, log.
- * TCP goes through the one relay (pipe.ts); UDP through the NAT table (nat.ts).
+ * TCP goes through the one relay (pipe.ts); UDP through the NAT table (nat.ts). It outlives
+ * configs: each connection takes the generation live when it arrives and holds it until it
+ * ends, so a reload never changes the outbound of a connection already routed.
  */
 export class Tunnel implements ConnectionHandler {
-  readonly #router: Router;
+  readonly #routing: RoutingSource;
   readonly #tracker: Tracker;
   readonly #log: Logger;
   readonly #idleMs: number;
   readonly #nat: NatTable;
 
   constructor(opts: TunnelOptions) {
-    this.#router = opts.router;
+    this.#routing = opts.routing;
     this.#tracker = opts.tracker;
     this.#log = opts.log;
     this.#idleMs = opts.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
     this.#nat = new NatTable({
-      router: opts.router,
+      routing: opts.routing,
       tracker: opts.tracker,
       log: opts.log,
       timeoutMs: opts.udpTimeoutMs ?? DEFAULT_UDP_TIMEOUT_MS,
@@ -51,9 +55,12 @@ export class Tunnel implements ConnectionHandler {
 
   handleTcp(conn: Duplex, meta: Metadata, reply?: TcpReply): void {
     conn.on('error', swallow); // the relay reports errors; before it starts, a reset must not crash us
-    this.#tcp(conn, meta, reply).catch((err: unknown) => {
+    const table = this.#routing.current();
+    table.retain();
+    this.#tcp(conn, meta, reply, table).catch((err: unknown) => {
       this.#log.error(`[TCP] ${meta.destination.host}: internal error: ${errorMessage(err)}`);
       conn.destroy();
+      table.release();
     });
   }
 
@@ -66,19 +73,22 @@ export class Tunnel implements ConnectionHandler {
     this.#nat.close();
   }
 
-  async #tcp(conn: Duplex, meta: Metadata, reply: TcpReply | undefined): Promise<void> {
+  /** Routes, dials and relays one connection; `table` is released once, when it is over. */
+  async #tcp(conn: Duplex, meta: Metadata, reply: TcpReply | undefined, table: RoutingTable): Promise<void> {
     const abort = new AbortController();
     // A shared reason: abort() without one builds a DOMException (with a stack) every time.
     const onClientGone = (): void => abort.abort(CLIENT_CLOSED);
     conn.on('close', onClientGone);
+    const router = table.router;
     let route: Route;
     try {
-      route = await this.#router.route(meta);
+      route = await router.route(meta);
     } catch (err) {
       conn.off('close', onClientGone);
       this.#log.warn(`[TCP] route ${meta.destination.host} error: ${errorMessage(err)}`);
       reply?.failed(err as Error);
       conn.destroy();
+      table.release();
       return;
     }
     let remote: Duplex;
@@ -86,27 +96,29 @@ export class Tunnel implements ConnectionHandler {
       remote = await route.outbound.dialTcp(meta, { signal: abort.signal });
     } catch (err) {
       conn.off('close', onClientGone);
-      if (hasCode(err, 'REJECTED')) this.#logRoute(meta, route);
+      if (hasCode(err, 'REJECTED')) this.#logRoute(meta, route, router.mode);
       else if (abort.signal.aborted) this.#log.debug(dialErrorLine('TCP', meta, route, 'client closed'));
       else this.#log.warn(dialErrorLine('TCP', meta, route, errorMessage(err)));
       if (!conn.destroyed) reply?.failed(err as Error);
       conn.destroy();
+      table.release();
       return;
     }
     conn.off('close', onClientGone);
     if (conn.destroyed) {
       remote.destroy();
+      table.release();
       return;
     }
-    this.#logRoute(meta, route);
-    const record = this.#tracker.track(new TcpRecord(meta, route, conn, remote, this.#tracker, this.#idleMs));
+    this.#logRoute(meta, route, router.mode);
+    const record = this.#tracker.track(new TcpRecord(meta, route, conn, remote, this.#tracker, this.#idleMs, table));
     reply?.connected();
     pipe(conn, remote, record, record);
   }
 
   /** The per-connection info line, formatted only when someone will see it. */
-  #logRoute(meta: Metadata, route: Route): void {
-    if (this.#log.enabled('info')) this.#log.info(routeLine('TCP', meta, route, this.#router.mode));
+  #logRoute(meta: Metadata, route: Route, mode: string): void {
+    if (this.#log.enabled('info')) this.#log.info(routeLine('TCP', meta, route, mode));
   }
 }
 
@@ -130,8 +142,9 @@ class TcpRecord implements TrackedConnection, PipeOptions {
   readonly #conn: Duplex;
   readonly #remote: Duplex;
   readonly #tracker: Tracker;
+  readonly #table: RoutingTable;
 
-  constructor(meta: Metadata, route: Route, conn: Duplex, remote: Duplex, tracker: Tracker, idleTimeoutMs: number) {
+  constructor(meta: Metadata, route: Route, conn: Duplex, remote: Duplex, tracker: Tracker, idleTimeoutMs: number, table: RoutingTable) {
     this.metadata = meta;
     this.chains = route.chains;
     this.rule = route.rule?.type ?? '';
@@ -141,6 +154,7 @@ class TcpRecord implements TrackedConnection, PipeOptions {
     this.#conn = conn;
     this.#remote = remote;
     this.#tracker = tracker;
+    this.#table = table;
   }
 
   get start(): Date {
@@ -153,8 +167,9 @@ class TcpRecord implements TrackedConnection, PipeOptions {
     this.#remote.destroy();
   }
 
-  /** The relay is over: keep the bytes in the totals, drop the record. */
+  /** The relay is over: keep the bytes in the totals, drop the record, let the generation go. */
   onClose(): void {
     this.#tracker.remove(this);
+    this.#table.release();
   }
 }

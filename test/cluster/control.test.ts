@@ -19,6 +19,7 @@ describe('cluster control (workers: 2)', () => {
   let control: ClusterControl;
   let port: number;
   let sink: SinkReply;
+  let baseYaml: string;
 
   before(async () => {
     const { startCluster } = (await import(dist('cluster/primary.js'))) as typeof import('../../src/cluster/primary.js');
@@ -38,6 +39,7 @@ describe('cluster control (workers: 2)', () => {
       '  - MATCH,sel',
       '',
     ].join('\n');
+    baseYaml = yaml;
     const config = loadConfig(yaml, { registry: createRegistry() }).config;
     control = await startCluster({ yaml, config, overrides: {}, count: 2, log: createLogger('warning'), reportMs: 50, execArgv: [] });
   });
@@ -70,17 +72,17 @@ describe('cluster control (workers: 2)', () => {
     const socks = await inParallel(6, 6, () => socks5Connect(port, '127.0.0.1', sink.port));
     try {
       for (const s of socks) s.write(Buffer.alloc(10));
-      const mine = () => control.connections().filter((c) => c.metadata.destination.port === sink.port && c.upload === 10);
+      const mine = () => control.connections().filter((c) => c.destination.port === sink.port && c.upload === 10);
       assert.ok(await eventually(() => mine().length === 6), JSON.stringify(control.connections()));
       for (const c of mine()) {
         assert.deepEqual(c.chains, ['DIRECT', 'sel']);
-        assert.equal(c.metadata.inbound.name, 'DEFAULT-MIXED');
+        assert.equal(c.inbound.name, 'DEFAULT-MIXED');
         assert.ok(control.workers().some((w) => w.id === c.worker));
       }
       const victim = mine()[0]!;
       // the proxy ends the client's leg (a FIN or a reset): either shows on one of the sockets
       const closedOne = Promise.race(socks.flatMap((s) => [once(s, 'end'), once(s, 'close')]));
-      assert.equal(await control.closeConnection(victim.metadata.id), true);
+      assert.equal(await control.closeConnection(victim.id), true);
       await closedOne;
       assert.ok(await eventually(() => mine().length === 5));
       assert.equal(await control.closeConnection('no-such-id'), false);
@@ -91,11 +93,11 @@ describe('cluster control (workers: 2)', () => {
   });
 
   test('a selection made through the control applies in every worker, and in a replacement', async () => {
-    assert.equal(control.now('sel'), 'DIRECT');
+    assert.equal(control.proxy('sel')?.now, 'DIRECT');
     assert.equal(await control.select('sel', 'nope'), false);
     assert.equal(await control.select('nope', 'DIRECT'), false);
     assert.equal(await control.select('sel', 'REJECT'), true);
-    assert.equal(control.now('sel'), 'REJECT');
+    assert.equal(control.proxy('sel')?.now, 'REJECT');
     const refusals = async (): Promise<unknown[]> =>
       inParallel(40, 8, async () => {
         try {
@@ -123,5 +125,38 @@ describe('cluster control (workers: 2)', () => {
     assert.equal(await control.select('sel', 'DIRECT'), true);
     const got = await inParallel(16, 8, () => exchange(port, sink.port, UP));
     assert.deepEqual(new Set(got), new Set([DOWN]));
+  });
+
+  test('a reload through the control reaches every worker; a broken one changes nothing', async () => {
+    const refusals = async (): Promise<Set<unknown>> =>
+      new Set(
+        await inParallel(40, 8, async () => {
+          try {
+            (await socks5Connect(port, '127.0.0.1', sink.port)).destroy();
+            return 0;
+          } catch (err) {
+            return (err as { rep?: number }).rep;
+          }
+        }),
+      );
+    assert.equal(await control.select('sel', 'REJECT'), true);
+    // the same config again: the selection carries over in the primary and in both workers
+    const r = await control.reload(baseYaml);
+    assert.equal(r.generation, 2);
+    assert.equal(control.proxy('sel')?.now, 'REJECT');
+    assert.deepEqual(await refusals(), new Set([2]));
+    // new rules: everything DIRECT, in both workers (40 connections spread over them)
+    await control.reload(baseYaml.replace('  - MATCH,sel', `  - DST-PORT,${sink.port},DIRECT\n  - MATCH,sel`));
+    assert.deepEqual(control.rules().map((x) => x.proxy), ['DIRECT', 'sel']);
+    assert.deepEqual(await refusals(), new Set([0]));
+    await assert.rejects(control.reload(baseYaml.replace('MATCH,sel', 'MATCH,nowhere')), /nowhere/);
+    assert.deepEqual(control.rules().map((x) => x.proxy), ['DIRECT', 'sel']);
+    assert.deepEqual(await refusals(), new Set([0]));
+    // mode changes live in every worker
+    await control.patchConfig({ mode: 'direct' });
+    assert.equal(control.config().mode, 'direct');
+    await control.reload(baseYaml);
+    assert.deepEqual(await refusals(), new Set([2]), 'back to the first rules, REJECT still selected');
+    assert.equal(await control.select('sel', 'DIRECT'), true);
   });
 });

@@ -1,11 +1,11 @@
-// Our server-side listeners (vless, trojan, vmess, shadowsocks) inside a running App, driven by
+// Our server-side listeners (vless, trojan, vmess, shadowsocks) inside a running Host, driven by
 // v2ray 4.34 as the CLIENT (a socks inbound in front of each of its outbounds), and by our own
 // outbounds through the shared conformance suite. gRPC has no v2ray 4.34 client (its grpc
 // transport came in 4.36), so it is proven with our own outbound only.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { App } from '../../src/app.js';
+import { Host } from '../../src/host/host.js';
 import { createLogger } from '../../src/common/log.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Outbound } from '../../src/core/outbound.js';
@@ -23,7 +23,7 @@ const UUID = randomUUID();
 const PASSWORD = 'listener-secret';
 const SS_CIPHER = 'aes-128-gcm';
 
-/** One listener of the App under test and how v2ray reaches it. */
+/** One listener of the Host under test and how v2ray reaches it. */
 interface Case {
   readonly name: string;
   readonly type: 'vless' | 'trojan' | 'vmess' | 'shadowsocks';
@@ -42,7 +42,7 @@ const CASES: readonly Case[] = [
   { name: 'ss', type: 'shadowsocks', net: 'tcp', tls: false, udp: false },
 ];
 
-/** The App's YAML: every case's listener, plus grpc ones for our own outbounds. */
+/** The Host's YAML: every case's listener, plus grpc ones for our own outbounds. */
 function appYaml(): string {
   const c = testCerts();
   const tls = `certificate: ${c.certFile}\n    private-key: ${c.keyFile}`;
@@ -111,7 +111,7 @@ async function echoThrough(socksPort: number, echoPort: number, data: Buffer): P
 }
 
 describe('v2ray 4.34 as the client of our listeners', () => {
-  let app: App;
+  let app: Host;
   let peer: Peer;
   let echo: Local;
   let uecho: Local;
@@ -119,7 +119,7 @@ describe('v2ray 4.34 as the client of our listeners', () => {
 
   before(async () => {
     const { config } = loadConfig(appYaml(), { registry: createRegistry() });
-    app = await App.start(config, { log: createLogger('silent') });
+    app = await Host.start(config, { log: createLogger('silent') });
     echo = await tcpEcho();
     uecho = await udpEcho();
     const inbounds: object[] = [];
@@ -174,14 +174,14 @@ describe('v2ray 4.34 as the client of our listeners', () => {
 describe('our outbounds against our listeners', () => {
   const registry = createRegistry();
   const certs = testCerts();
-  const shared: { app?: App; users: number } = { users: 0 };
+  const shared: { app?: Host; users: number } = { users: 0 };
 
-  /** One App for every conformance run below; stopped after the last teardown. */
-  async function appOnce(): Promise<App> {
+  /** One Host for every conformance run below; stopped after the last teardown. */
+  async function appOnce(): Promise<Host> {
     shared.users++;
     if (!shared.app) {
       const { config } = loadConfig(appYaml(), { registry });
-      shared.app = await App.start(config, { log: createLogger('silent') });
+      shared.app = await Host.start(config, { log: createLogger('silent') });
     }
     return shared.app;
   }

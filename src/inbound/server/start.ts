@@ -1,34 +1,14 @@
-import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
-import type { Address } from '../../core/address.js';
 import type { ConnectionHandler, Inbound } from '../../core/inbound.js';
-import type { InboundType } from '../../core/metadata.js';
+import { ProxyError } from '../../core/errors.js';
 import { HANDSHAKE_TIMEOUT_MS } from '../listener.js';
 import { loadPem } from '../transport/tls-material.js';
 import { startStreamServer } from '../transport/stream-server.js';
 import { ServerContext } from './context.js';
-import { serveShadowsocks, ssListenerState } from './shadowsocks.js';
-import { serveTrojan, trojanRequestParser, trojanUsers } from './trojan.js';
-import { serveVless, vlessRequestParser, vlessUsers } from './vless.js';
-import { serveVmess, VmessUserTable } from './vmess.js';
+import { SERVER_PROTOCOLS } from './protocols.js';
 
-/** The proxy-protocol listener types started here. */
+/** The proxy-protocol listener types started here (see SERVER_PROTOCOLS). */
 export type ServerInboundType = 'vless' | 'trojan' | 'vmess' | 'shadowsocks';
-
-/** How mihomo titles each type in its "proxy listening at" log line. */
-export const SERVER_TITLES: Readonly<Record<ServerInboundType, string>> = {
-  vless: 'Vless',
-  trojan: 'Trojan',
-  vmess: 'Vmess',
-  shadowsocks: 'ShadowSocks',
-};
-
-const INBOUND_TYPES: Readonly<Record<ServerInboundType, InboundType>> = {
-  vless: 'VLESS',
-  trojan: 'TROJAN',
-  vmess: 'VMESS',
-  shadowsocks: 'SHADOWSOCKS',
-};
 
 /** Everything needed to start one server listener (a validated `listeners:` entry + the tunnel). */
 export interface ServerInboundOptions {
@@ -59,8 +39,10 @@ export interface ServerInboundOptions {
  */
 export async function startServerInbound(o: ServerInboundOptions): Promise<Inbound> {
   const timeoutMs = o.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-  const ctx = new ServerContext(o.name, INBOUND_TYPES[o.type], o.handler, o.log, timeoutMs);
-  const serve = protocolFor(o, ctx);
+  const protocol = SERVER_PROTOCOLS.get(o.type);
+  if (!protocol) throw new ProxyError('CONFIG', `listener type ${o.type} cannot be served`);
+  const ctx = new ServerContext(o.name, protocol.inboundType, o.handler, o.log, timeoutMs);
+  const serve = protocol.prepare(o, ctx);
   const tls =
     o.certificate !== undefined && o.privateKey !== undefined
       ? { cert: loadPem(o.certificate, 'certificate'), key: loadPem(o.privateKey, 'private-key') }
@@ -86,25 +68,4 @@ export async function startServerInbound(o: ServerInboundOptions): Promise<Inbou
       await server.close();
     },
   };
-}
-
-function protocolFor(o: ServerInboundOptions, ctx: ServerContext): (stream: Duplex, source: Address | undefined) => void {
-  switch (o.type) {
-    case 'vless': {
-      const parse = vlessRequestParser(vlessUsers(o.users));
-      return (s, src) => serveVless(ctx, parse, s, src);
-    }
-    case 'trojan': {
-      const parse = trojanRequestParser(trojanUsers(o.users));
-      return (s, src) => serveTrojan(ctx, parse, s, src);
-    }
-    case 'vmess': {
-      const table = new VmessUserTable(o.users);
-      return (s, src) => serveVmess(ctx, table, s, src);
-    }
-    case 'shadowsocks': {
-      const state = ssListenerState(o.cipher ?? '', o.password ?? '');
-      return (s, src) => serveShadowsocks(ctx, state, s, src);
-    }
-  }
 }

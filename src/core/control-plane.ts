@@ -1,0 +1,194 @@
+import type { Address } from './address.js';
+import type { ConfigIssue } from './config-issue.js';
+import type { InboundInfo, Network } from './metadata.js';
+
+/**
+ * The one surface the REST API, the CLI, the library and tests talk to. The single-process core
+ * (host/control.ts) and the cluster's primary (cluster/primary.ts) both implement it, so whatever
+ * drives the core never knows how many processes carry the traffic. Views are plain data:
+ * snapshots that can cross a process boundary and be turned into mihomo's JSON by the API.
+ */
+export interface ControlPlane {
+  /** every outbound (built-ins, proxies, groups) of the running config, in config order */
+  proxies(): ProxyView[];
+  /** one outbound by name */
+  proxy(name: string): ProxyView | undefined;
+  /**
+   * Switches a select group. Resolves false when the group or member does not exist or the
+   * group cannot be switched; in a cluster, once every worker applied it.
+   */
+  select(group: string, member: string): Promise<boolean>;
+
+  /** live connections (in a cluster: as of the workers' last reports) */
+  connections(): ConnectionView[];
+  /** closes one connection; false when no such connection is live */
+  closeConnection(id: string): Promise<boolean>;
+  /** closes every live connection; resolves with how many were asked to close */
+  closeAllConnections(): Promise<number>;
+  /** bytes since start and the rate over the last full second */
+  traffic(): TrafficView;
+  /** memory in use by the core's process(es) */
+  memory(): MemoryView;
+  /** Receives every log entry at or above `level` (default: the core's level); returns the unsubscribe. */
+  subscribeLogs(listener: (entry: LogView) => void, level?: LogViewLevel): () => void;
+
+  /** the compiled rules, in order */
+  rules(): RuleView[];
+  /** proxy and rule providers (none until providers exist) */
+  providers(): ProviderView[];
+
+  /** the running config's general settings */
+  config(): GeneralView;
+  /**
+   * Changes settings live: mode and log level without a rebuild; ports, allow-lan and
+   * bind-address through a reload of the patched config text. Throws ConfigError on bad values.
+   */
+  patchConfig(patch: ConfigPatch): Promise<void>;
+  /** Parses and builds `config` aside, then swaps it in; throws ConfigError (nothing changed). */
+  reload(config: string): Promise<ReloadResult>;
+
+  /** resolves a name with the core's resolver */
+  dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView>;
+}
+
+/** One delay test result, as mihomo's history lists them. */
+export interface DelayRecord {
+  /** when the test ran (epoch ms) */
+  readonly time: number;
+  /** milliseconds; 0 = failed */
+  readonly delay: number;
+}
+
+/** An outbound as the API shows it. */
+export interface ProxyView {
+  readonly name: string;
+  /** mihomo's adapter type: Direct, Reject, Shadowsocks, Selector… */
+  readonly type: string;
+  readonly udp: boolean;
+  /** groups: member names in order */
+  readonly all?: readonly string[];
+  /** groups: the member in use */
+  readonly now?: string;
+  /** the last delay tests, oldest first (at most 10) */
+  readonly history: readonly DelayRecord[];
+}
+
+/** One live connection. */
+export interface ConnectionView {
+  readonly id: string;
+  readonly network: Network;
+  readonly inbound: InboundInfo;
+  readonly source: Address;
+  readonly destination: Address;
+  /** the destination IP when the rules resolved one */
+  readonly destinationIp?: string;
+  /** epoch ms */
+  readonly start: number;
+  /** mihomo's order: the outbound used first, the rule's target last */
+  readonly chains: readonly string[];
+  readonly rule: string;
+  readonly rulePayload: string;
+  readonly upload: number;
+  readonly download: number;
+  /** the cluster worker that carries it (cluster only) */
+  readonly worker?: number;
+}
+
+/** Bytes moved. */
+export interface TrafficView {
+  /** bytes per second over the last full second */
+  readonly up: number;
+  readonly down: number;
+  /** bytes since start */
+  readonly upTotal: number;
+  readonly downTotal: number;
+}
+
+/** Memory figures (bytes). */
+export interface MemoryView {
+  /** resident set size of every process of the core */
+  readonly inuse: number;
+  /** 0: no limit known (as mihomo reports without a cgroup limit) */
+  readonly oslimit: number;
+}
+
+export type LogViewLevel = 'debug' | 'info' | 'warning' | 'error';
+
+/** A log entry. */
+export interface LogView {
+  readonly level: LogViewLevel;
+  readonly message: string;
+  /** epoch ms */
+  readonly time: number;
+}
+
+/** One compiled rule. */
+export interface RuleView {
+  readonly index: number;
+  /** mihomo's type name: DomainSuffix, IPCIDR, Match… */
+  readonly type: string;
+  readonly payload: string;
+  /** the target */
+  readonly proxy: string;
+}
+
+/** A provider (proxy or rule). */
+export interface ProviderView {
+  readonly name: string;
+  readonly kind: 'proxy' | 'rule';
+  readonly vehicleType: string;
+  /** epoch ms of the last update; 0 = never */
+  readonly updatedAt: number;
+}
+
+/** The general settings of the running config. */
+export interface GeneralView {
+  readonly mode: 'rule' | 'global' | 'direct';
+  readonly logLevel: 'debug' | 'info' | 'warning' | 'error' | 'silent';
+  readonly allowLan: boolean;
+  readonly bindAddress: string;
+  readonly ipv6: boolean;
+  /** the bound ports of the default listeners; 0 = not listening */
+  readonly port: number;
+  readonly socksPort: number;
+  readonly mixedPort: number;
+  /** every started listener: name, type and bound address */
+  readonly listeners: readonly { readonly name: string; readonly type: string; readonly address: Address }[];
+}
+
+/** What PATCH /configs may change. */
+export interface ConfigPatch {
+  readonly mode?: string;
+  readonly logLevel?: string;
+  readonly allowLan?: boolean;
+  readonly bindAddress?: string;
+  readonly port?: number;
+  readonly socksPort?: number;
+  readonly mixedPort?: number;
+}
+
+/** What a successful reload reports. */
+export interface ReloadResult {
+  /** the new generation's number (1 is the first config) */
+  readonly generation: number;
+  readonly warnings: readonly ConfigIssue[];
+  /** listener changes: names kept bound, rebound, started, closed and failed */
+  readonly listeners: ListenerDiffView;
+}
+
+/** How a reload changed the listeners. */
+export interface ListenerDiffView {
+  readonly kept: readonly string[];
+  readonly rebound: readonly string[];
+  readonly started: readonly string[];
+  readonly closed: readonly string[];
+  /** listeners that had to wait for a port one of ours freed, and then could not bind it (logged) */
+  readonly failed: readonly string[];
+}
+
+/** The answer to a DNS query. */
+export interface DnsQueryView {
+  readonly name: string;
+  readonly type: 'A' | 'AAAA';
+  readonly answers: readonly string[];
+}

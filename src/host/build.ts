@@ -1,0 +1,108 @@
+import type { Logger } from '../common/log.js';
+import type { Config } from '../config/load.js';
+import type { Component } from '../core/component.js';
+import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
+import { errorMessage } from '../core/errors.js';
+import type { Dialer, Outbound } from '../core/outbound.js';
+import type { Resolver } from '../core/resolver.js';
+import type { Rule } from '../core/rule.js';
+import type { GroupRegistry, GroupSpec } from '../group/registry.js';
+import type { SelectionStore } from '../group/selection-store.js';
+import { createDirect } from '../protocol/direct/outbound.js';
+import { createPass } from '../protocol/pass/outbound.js';
+import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
+import { createReject, createRejectDrop } from '../protocol/reject/outbound.js';
+import { RuleEngine } from '../rule/engine.js';
+import { parseRule } from '../rule/parse.js';
+import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
+import { Router, type Mode } from '../tunnel/route.js';
+import { Generation } from './generation.js';
+
+/** mihomo's group over every outbound, used in global mode (DIRECT until switched). */
+export const GLOBAL = 'GLOBAL';
+
+/** What building a generation uses from the host. */
+export interface BuildDeps {
+  readonly proxies: ProxyRegistry;
+  readonly groups: GroupRegistry;
+  readonly resolver: Resolver;
+  readonly dialer: Dialer;
+  readonly log: Logger;
+  readonly warmPools: WarmPoolRegistry;
+  readonly selections: SelectionStore;
+  /** the host's mode (read per connection) */
+  readonly mode: () => Mode;
+}
+
+/**
+ * Builds a generation from a validated Config, starting nothing: outbounds, groups (through the
+ * group registry), GLOBAL, and the rules (`rules`, compiled while the config loaded; compiled
+ * here only for a Config that came without them). Problems only building reveals are collected
+ * and thrown together as one ConfigError, with everything built so far closed.
+ */
+export async function buildGeneration(id: number, config: Config, rules: readonly Rule[] | undefined, deps: BuildDeps): Promise<Generation> {
+  const issues: ConfigIssue[] = [];
+  const warmPools = deps.warmPools.scope();
+  const outboundDeps: OutboundDeps = { resolver: deps.resolver, log: deps.log, dialer: deps.dialer, warmPool: warmPools };
+  const outbounds = new Map<string, Outbound>();
+  const components: Component[] = [];
+  const lookup = (name: string) => outbounds.get(name);
+  for (const o of [createDirect('DIRECT', outboundDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), createPass()]) {
+    outbounds.set(o.name, o);
+  }
+  for (const p of config.proxies) {
+    const def = deps.proxies.get(p.type);
+    if (!def) {
+      issues.push({ path: p.path, line: p.line, message: `proxy type ${p.type} not supported yet` });
+      continue;
+    }
+    try {
+      outbounds.set(p.name, def.create(p.options, outboundDeps));
+    } catch (err) {
+      issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
+    }
+  }
+  const ctx = { lookup, selections: deps.selections, log: deps.log };
+  const specs: (GroupSpec & { readonly path: string; readonly line?: number })[] = [...config.proxyGroups];
+  if (!outbounds.has(GLOBAL) && !specs.some((g) => g.name === GLOBAL)) {
+    const members = ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)];
+    specs.push({ name: GLOBAL, type: 'select', proxies: members, path: 'proxy-groups' });
+  }
+  for (const g of specs) {
+    const def = deps.groups.get(g.type);
+    if (!def) {
+      issues.push({ path: g.path, line: g.line, message: `group type ${g.type} not supported yet` });
+      continue;
+    }
+    try {
+      const built = def.create(g, ctx);
+      outbounds.set(g.name, built.group);
+      components.push(...(built.components ?? []));
+    } catch (err) {
+      issues.push({ path: g.path, line: g.line, message: `group "${g.name}": ${errorMessage(err)}` });
+    }
+  }
+
+  let compiled: readonly Rule[] = rules ?? [];
+  if (rules === undefined) {
+    const out: Rule[] = [];
+    for (const line of config.rules) {
+      try {
+        out.push(parseRule(line));
+      } catch (err) {
+        issues.push({ path: line.path, line: line.line, message: `${errorMessage(err)} in "${line.raw}"` });
+      }
+    }
+    compiled = out;
+  } else if (rules.length !== config.rules.length) {
+    issues.push({ path: 'rules', message: `${rules.length} compiled rules for ${config.rules.length} lines` });
+  }
+
+  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
+  const gen = new Generation({ id, config, outbounds, rules: compiled, router, components, warmPools, log: deps.log });
+  if (issues.length > 0) {
+    await gen.close();
+    throw new ConfigError(issues);
+  }
+  return gen;
+}

@@ -1,0 +1,170 @@
+import { parseDocument } from 'yaml';
+import { LOG_LEVELS, MODES } from '../config/general.js';
+import { ConfigError } from '../core/config-issue.js';
+import type {
+  ConfigPatch,
+  ConnectionView,
+  ControlPlane,
+  DnsQueryView,
+  GeneralView,
+  LogView,
+  LogViewLevel,
+  MemoryView,
+  ProviderView,
+  ProxyView,
+  ReloadResult,
+  RuleView,
+  TrafficView,
+} from '../core/control-plane.js';
+import type { Host } from './host.js';
+import { connectionView, proxyView, proxyViews, ruleViews, selectIn } from './views.js';
+
+/** Log levels in increasing severity. */
+export const LOG_RANK: Record<LogViewLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
+
+/** The YAML keys a PATCH of listener settings edits, by ConfigPatch field. */
+const LISTENER_KEYS = { port: 'port', socksPort: 'socks-port', mixedPort: 'mixed-port', allowLan: 'allow-lan', bindAddress: 'bind-address' } as const;
+
+/** Traffic rate over roughly the last second, sampled when asked (no timer of its own). */
+export class RateSampler {
+  #at = Date.now();
+  #up = 0;
+  #down = 0;
+  #rate = { up: 0, down: 0 };
+
+  sample(totals: { upload: number; download: number }): { up: number; down: number } {
+    const now = Date.now();
+    const dt = now - this.#at;
+    if (dt >= 1000) {
+      this.#rate = { up: Math.max(0, Math.round(((totals.upload - this.#up) * 1000) / dt)), down: Math.max(0, Math.round(((totals.download - this.#down) * 1000) / dt)) };
+      this.#at = now;
+      this.#up = totals.upload;
+      this.#down = totals.download;
+    }
+    return this.#rate;
+  }
+}
+
+/**
+ * Reads a value into one of `allowed` (case-insensitive), or throws ConfigError naming the key.
+ */
+export function oneOf<T extends string>(key: string, value: string, allowed: readonly T[]): T {
+  const v = value.trim().toLowerCase();
+  const hit = allowed.find((a) => a === v);
+  if (hit === undefined) throw new ConfigError([{ path: key, message: `${key} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}` }]);
+  return hit;
+}
+
+/** The single-process core's control plane: every answer read from the host and its live generation. */
+export class HostControl implements ControlPlane {
+  readonly #host: Host;
+  readonly #rate = new RateSampler();
+
+  constructor(host: Host) {
+    this.#host = host;
+  }
+
+  proxies(): ProxyView[] {
+    return proxyViews(this.#host.generation);
+  }
+
+  proxy(name: string): ProxyView | undefined {
+    return proxyView(this.#host.generation, name);
+  }
+
+  async select(group: string, member: string): Promise<boolean> {
+    return selectIn(this.#host.generation, this.#host.selections, group, member);
+  }
+
+  connections(): ConnectionView[] {
+    return [...this.#host.tracker.list()].map(connectionView);
+  }
+
+  async closeConnection(id: string): Promise<boolean> {
+    const c = this.#host.tracker.get(id);
+    c?.close();
+    return c !== undefined;
+  }
+
+  async closeAllConnections(): Promise<number> {
+    const n = this.#host.tracker.size;
+    this.#host.tracker.closeAll();
+    return n;
+  }
+
+  traffic(): TrafficView {
+    const t = this.#host.tracker.totals();
+    const r = this.#rate.sample(t);
+    return { up: r.up, down: r.down, upTotal: t.upload, downTotal: t.download };
+  }
+
+  memory(): MemoryView {
+    return { inuse: process.memoryUsage.rss(), oslimit: 0 };
+  }
+
+  subscribeLogs(listener: (entry: LogView) => void, level?: LogViewLevel): () => void {
+    const min = level === undefined ? undefined : LOG_RANK[level];
+    return this.#host.log.subscribe((e) => {
+      if (min === undefined || LOG_RANK[e.level] >= min) listener({ level: e.level, message: e.message, time: e.time.getTime() });
+    });
+  }
+
+  rules(): RuleView[] {
+    return ruleViews(this.#host.generation);
+  }
+
+  providers(): ProviderView[] {
+    return [];
+  }
+
+  config(): GeneralView {
+    const g = this.#host.config.general;
+    const listeners = this.#host.listenerEntries().map((e) => ({ name: e.config.name, type: e.config.type, address: e.inbound.address() }));
+    const portOf = (name: string) => listeners.find((l) => l.name === name)?.address.port ?? 0;
+    return {
+      mode: this.#host.mode,
+      logLevel: this.#host.log.level,
+      allowLan: g.allowLan,
+      bindAddress: g.bindAddress,
+      ipv6: g.ipv6,
+      port: portOf('DEFAULT-HTTP'),
+      socksPort: portOf('DEFAULT-SOCKS'),
+      mixedPort: portOf('DEFAULT-MIXED'),
+      listeners,
+    };
+  }
+
+  async patchConfig(patch: ConfigPatch): Promise<void> {
+    const mode = patch.mode === undefined ? undefined : oneOf('mode', patch.mode, MODES);
+    const logLevel = patch.logLevel === undefined ? undefined : oneOf('log-level', patch.logLevel, LOG_LEVELS);
+    const edits = Object.entries(LISTENER_KEYS).filter(([field]) => patch[field as keyof ConfigPatch] !== undefined);
+    if (edits.length > 0) {
+      await this.#host.reload(patchedText(this.#host, patch, edits, mode, logLevel));
+      return;
+    }
+    if (mode !== undefined) this.#host.mode = mode;
+    if (logLevel !== undefined) this.#host.log.level = logLevel;
+  }
+
+  reload(config: string): Promise<ReloadResult> {
+    return this.#host.reload(config);
+  }
+
+  async dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView> {
+    const answers = type === 'A' ? await this.#host.resolver.resolve4(name) : await this.#host.resolver.resolve6(name);
+    return { name, type, answers };
+  }
+}
+
+/** The running config's text with the listener keys of `patch` (and the live mode and level) set. */
+function patchedText(host: Host, patch: ConfigPatch, edits: [string, string][], mode: string | undefined, logLevel: string | undefined): string {
+  const text = host.configText;
+  if (text === undefined) {
+    throw new ConfigError([{ path: '', message: 'listener settings can only be patched on a config loaded from YAML text' }]);
+  }
+  const doc = parseDocument(text, { merge: true });
+  for (const [field, key] of edits) doc.set(key, patch[field as keyof ConfigPatch]);
+  doc.set('mode', mode ?? host.mode);
+  doc.set('log-level', logLevel ?? host.log.level);
+  return doc.toString();
+}

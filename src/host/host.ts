@@ -1,0 +1,321 @@
+import { EventEmitter } from 'node:events';
+import { createLogger, type LogEntry, type Logger } from '../common/log.js';
+import { loadConfig, type Config, type LoadResult } from '../config/load.js';
+import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
+import type { ConnectionView, ControlPlane, LogView, ReloadResult } from '../core/control-plane.js';
+import { errorMessage } from '../core/errors.js';
+import type { Inbound } from '../core/inbound.js';
+import { createSystemResolver, type SystemResolver } from '../dns/system-resolver.js';
+import { createGroupRegistry } from '../group/index.js';
+import type { GroupRegistry } from '../group/registry.js';
+import { SelectionStore } from '../group/selection-store.js';
+import { createListenerRegistry, type ListenerContext, type ListenerRegistry } from '../inbound/registry.js';
+import { createRegistry } from '../protocol/index.js';
+import type { ProxyRegistry } from '../protocol/registry.js';
+import { ruleCompiler } from '../rule/parse.js';
+import { createSystemDialer } from '../transport/system-dialer.js';
+import { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
+import type { Mode } from '../tunnel/route.js';
+import { Tracker } from '../tunnel/tracker.js';
+import { Tunnel } from '../tunnel/tunnel.js';
+import { buildGeneration } from './build.js';
+import { HostControl } from './control.js';
+import type { Generation } from './generation.js';
+import { ListenerSet, type ListenerChange } from './listeners.js';
+import { connectionView, pruneSelections } from './views.js';
+
+/** Options for starting a host. */
+export interface HostOptions {
+  /** the logger (default: mihomo-style lines on stdout at the config's level) */
+  readonly log?: Logger;
+  readonly registry?: ProxyRegistry;
+  readonly groups?: GroupRegistry;
+  readonly listeners?: ListenerRegistry;
+  /**
+   * Whether this core binds the SOCKS5 UDP relays (default true). In a cluster only one worker
+   * does, so each UDP flow stays in one process (one NAT table, one source port); the others
+   * announce the same port in their ASSOCIATE replies.
+   */
+  readonly udpRelays?: boolean;
+  /**
+   * Whether this host binds the config's listeners (default true). The cluster's primary runs
+   * one that does not: it builds each generation only to answer the control plane.
+   */
+  readonly bind?: boolean;
+  /** applied to every config this host loads (the CLI's flags over the file's keys) */
+  readonly transform?: (config: Config) => Config;
+}
+
+/** The typed events of a running core (library face). */
+export interface HostEvents {
+  'connection-opened': [ConnectionView];
+  'connection-closed': [ConnectionView];
+  log: [LogView];
+  'config-reloaded': [ReloadResult];
+}
+
+/** A config to run: YAML text (mihomo's format), a loaded Config, or a load result. */
+export type ConfigInput = string | Config | LoadResult;
+
+/**
+ * The long-lived core: owns what outlives a config (logger, resolver, dialer, warm pools,
+ * tracker, tunnel, the store of selections, the listener set, the control plane) and runs one
+ * generation at a time. `reload()` builds the next generation aside and swaps it in one step;
+ * the old one retires when its last connection ends.
+ */
+export class Host {
+  readonly log: Logger;
+  readonly tracker = new Tracker();
+  readonly selections = new SelectionStore();
+  readonly warmPools: WarmPoolRegistry;
+  /** the only surface the API, CLI, library and tests drive the core through */
+  readonly control: ControlPlane;
+  readonly events = new EventEmitter<HostEvents>();
+  readonly resolver: SystemResolver;
+  readonly #registry: ProxyRegistry;
+  readonly #groups: GroupRegistry;
+  readonly #listeners: ListenerSet;
+  readonly #tunnel: Tunnel;
+  readonly #udpRelays: boolean;
+  readonly #bind: boolean;
+  readonly #transform: ((config: Config) => Config) | undefined;
+  readonly #dialer: ReturnType<typeof createSystemDialer>;
+  #gen: Generation | undefined;
+  /** generations replaced but not closed yet */
+  readonly #retiring = new Set<Generation>();
+  #nextId = 1;
+  #mode: Mode = 'rule';
+  /** the YAML text of the running config, when it came as text (PATCH of ports edits it) */
+  #text: string | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  private constructor(opts: HostOptions, log: Logger) {
+    this.log = log;
+    this.#registry = opts.registry ?? createRegistry();
+    this.#groups = opts.groups ?? createGroupRegistry();
+    this.#udpRelays = opts.udpRelays ?? true;
+    this.#transform = opts.transform;
+    this.#bind = opts.bind ?? true;
+    this.resolver = createSystemResolver({ ipv6: true, log });
+    this.#dialer = createSystemDialer({ resolver: this.resolver });
+    this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
+    this.#listeners = new ListenerSet(opts.listeners ?? createListenerRegistry(), log);
+    this.#tunnel = new Tunnel({ routing: { current: () => this.#gen! }, tracker: this.tracker, log });
+    this.control = new HostControl(this);
+    this.#wireEvents();
+  }
+
+  /**
+   * Starts a core on `config`: builds its generation and binds every listener. Throws
+   * ConfigError listing every problem (nothing left running).
+   */
+  static async start(config: ConfigInput, opts: HostOptions = {}): Promise<Host> {
+    const host = new Host(opts, opts.log ?? createLogger('info'));
+    try {
+      await host.reload(config);
+    } catch (err) {
+      await host.close(0);
+      throw err;
+    }
+    return host;
+  }
+
+  /**
+   * Checks a config as `-t` does: loads it and builds its generation (every proxy, group and
+   * rule), binding nothing. Resolves with the load result; throws ConfigError with every problem.
+   */
+  static async check(config: ConfigInput, opts: HostOptions = {}): Promise<LoadResult> {
+    const host = new Host(opts, opts.log ?? createLogger('silent'));
+    try {
+      const loaded = host.#load(config);
+      const gen = await host.#build(loaded);
+      await gen.close();
+      return loaded;
+    } finally {
+      await host.close(0);
+    }
+  }
+
+  /** the generation new connections are routed by */
+  get generation(): Generation {
+    if (!this.#gen) throw new Error('host has no config yet');
+    return this.#gen;
+  }
+
+  /** the running config */
+  get config(): Config {
+    return this.generation.config;
+  }
+
+  /** the YAML text of the running config, when it was given as text */
+  get configText(): string | undefined {
+    return this.#text;
+  }
+
+  /** generations replaced and still carrying connections */
+  get retiring(): readonly Generation[] {
+    return [...this.#retiring];
+  }
+
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  /** Changes the routing mode live (the next connection routes by it). */
+  set mode(m: Mode) {
+    this.#mode = m;
+  }
+
+  /** the started listeners */
+  get inbounds(): readonly Inbound[] {
+    return this.#listeners.inbounds();
+  }
+
+  /** A started listener by name. */
+  inbound(name: string): Inbound | undefined {
+    return this.#listeners.inbounds().find((i) => i.name === name);
+  }
+
+  /** each started listener with its config */
+  listenerEntries(): ReturnType<ListenerSet['entries']> {
+    return this.#listeners.entries();
+  }
+
+  /**
+   * Swaps in a new config. Parses and builds the new generation aside and binds its new
+   * listeners; any error and nothing changed (every error in one ConfigError). Then, in one
+   * step: new connections route by the new rules, mode and log level apply, selections of groups
+   * that still exist carry over, changed listeners are rebound and removed ones closed. Live
+   * connections keep the outbounds they dialed; the old generation closes after its last one.
+   * Reloads run one at a time, in call order.
+   */
+  reload(config: ConfigInput): Promise<ReloadResult> {
+    const run = this.#queue.then(() => this.#reload(config));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(input: ConfigInput): Promise<ReloadResult> {
+    if (this.#closing) throw new Error('host is closed');
+    const loaded = this.#load(input);
+    const config = loaded.config;
+    // proxies declare their pools with the new settings; put back if the build fails
+    const warmBefore = this.warmPools.defaults;
+    this.warmPools.setDefaults(config.general.warmPool);
+    const gen = await this.#build(loaded).catch((err: unknown) => {
+      this.warmPools.setDefaults(warmBefore);
+      throw err;
+    });
+    const ctx: ListenerContext = { handler: this.#tunnel, log: this.log, general: config.general, udpRelays: this.#udpRelays };
+    let change: ListenerChange | undefined;
+    try {
+      if (this.#bind) change = await this.#listeners.prepare(config.listeners, ctx);
+    } catch (err) {
+      this.warmPools.setDefaults(warmBefore);
+      await gen.close();
+      throw err;
+    }
+    // the swap: from here on, nothing can fail the reload
+    this.#nextId++;
+    const old = this.#gen;
+    this.#gen = gen;
+    this.#mode = config.general.mode;
+    this.log.level = config.general.logLevel;
+    this.resolver.setIpv6(config.general.ipv6);
+    this.#text = loaded.text;
+    pruneSelections(gen, this.selections);
+    const listeners = change ? await change.commit() : { kept: [], rebound: [], started: [], closed: [], failed: [] };
+    void gen.start();
+    if (old) this.#retire(old);
+    const result: ReloadResult = { generation: gen.id, warnings: loaded.warnings, listeners };
+    if (old) this.log.info(`configuration reloaded (generation ${gen.id}); generation ${old.id} retires with ${old.live} live connections`);
+    this.events.emit('config-reloaded', result);
+    return result;
+  }
+
+  #build(loaded: LoadResult): Promise<Generation> {
+    return buildGeneration(this.#nextId, loaded.config, loaded.rules, {
+      proxies: this.#registry,
+      groups: this.#groups,
+      resolver: this.resolver,
+      dialer: this.#dialer,
+      log: this.log,
+      warmPools: this.warmPools,
+      selections: this.selections,
+      mode: () => this.#mode,
+    });
+  }
+
+  #retire(g: Generation): void {
+    this.#retiring.add(g);
+    g.retire().then(
+      () => this.#retiring.delete(g),
+      (err: unknown) => {
+        this.#retiring.delete(g);
+        this.log.warn(`generation ${g.id}: retire: ${errorMessage(err)}`);
+      },
+    );
+  }
+
+  #load(input: ConfigInput): LoadResult {
+    const loaded = typeof input !== 'string' ? ('config' in input && 'warnings' in input ? input : { config: input, warnings: [] }) : loadText(input, this.#registry, this.#groups);
+    return this.#transform ? { ...loaded, config: this.#transform(loaded.config) } : loaded;
+  }
+
+  /** Connection and log events are wired only while someone listens (they cost per connection). */
+  #wireEvents(): void {
+    let unwatch: (() => void) | undefined;
+    let unlog: (() => void) | undefined;
+    const sync = (): void => {
+      const conns = this.events.listenerCount('connection-opened') + this.events.listenerCount('connection-closed') > 0;
+      if (conns && !unwatch) {
+        unwatch = this.tracker.watch({
+          opened: (c) => this.events.emit('connection-opened', connectionView(c)),
+          closed: (c) => this.events.emit('connection-closed', connectionView(c)),
+        });
+      } else if (!conns && unwatch) {
+        unwatch();
+        unwatch = undefined;
+      }
+      const logs = this.events.listenerCount('log') > 0;
+      if (logs && !unlog) unlog = this.log.subscribe((e: LogEntry) => this.events.emit('log', { level: e.level, message: e.message, time: e.time.getTime() }));
+      else if (!logs && unlog) {
+        unlog();
+        unlog = undefined;
+      }
+    };
+    const plain = this.events as EventEmitter;
+    plain.on('newListener', () => queueMicrotask(sync));
+    plain.on('removeListener', () => queueMicrotask(sync));
+  }
+
+  /**
+   * Stops listening, lets live connections finish for up to `graceMs`, then closes the rest,
+   * every generation, the warm pools and the resolver.
+   */
+  close(graceMs = 3000): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#queue;
+      await this.#listeners.close();
+      const deadline = Date.now() + graceMs;
+      while (this.tracker.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      this.tracker.closeAll();
+      this.#tunnel.close();
+      await Promise.allSettled([...this.#retiring, ...(this.#gen ? [this.#gen] : [])].map((g) => g.close()));
+      this.warmPools.close();
+      this.resolver.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/** Loads YAML text with the host's proxy and group types, compiling each rule line once. */
+export function loadText(text: string, registry: ProxyRegistry = createRegistry(), groups: GroupRegistry = createGroupRegistry()): LoadResult {
+  return loadConfig(text, { registry, groupTypes: groups.types(), compileRule: ruleCompiler() });
+}
+
+/** The issues of a failed load or build, for callers that print them. */
+export function issuesOf(err: unknown): readonly ConfigIssue[] {
+  return err instanceof ConfigError ? err.issues : [{ path: '', message: errorMessage(err) }];
+}

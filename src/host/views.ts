@@ -1,0 +1,82 @@
+import type { ConnectionView, ProxyView, RuleView } from '../core/control-plane.js';
+import { isGroup } from '../core/outbound.js';
+import { isSelectable } from '../group/registry.js';
+import type { SelectionStore } from '../group/selection-store.js';
+import type { TrackedConnection } from '../tunnel/tracker.js';
+import type { Generation } from './generation.js';
+
+/** Every outbound of a generation as the control plane shows it. */
+export function proxyViews(gen: Generation): ProxyView[] {
+  const out: ProxyView[] = [];
+  for (const name of gen.outbounds.keys()) {
+    const v = proxyView(gen, name);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+/** One outbound as the control plane shows it. */
+export function proxyView(gen: Generation, name: string): ProxyView | undefined {
+  const o = gen.outbounds.get(name);
+  if (!o) return undefined;
+  if (!isGroup(o)) return { name, type: o.type, udp: o.udp, history: [] };
+  let udp: boolean;
+  try {
+    udp = o.udp;
+  } catch {
+    udp = false; // a member that vanished: the group cannot carry UDP now
+  }
+  return { name, type: o.type, udp, all: [...o.members], now: o.now(), history: [] };
+}
+
+/** The compiled rules. */
+export function ruleViews(gen: Generation): RuleView[] {
+  return gen.rules.map((r, index) => ({ index, type: r.type, payload: r.payload, proxy: r.target }));
+}
+
+/** A connection record's fields, whether a live TrackedConnection or a worker's report of one. */
+type ConnectionFields = Pick<TrackedConnection, 'metadata' | 'destinationIp' | 'chains' | 'rule' | 'rulePayload' | 'upload' | 'download'>;
+
+/** One connection as a snapshot; `start` in epoch ms, `worker` for a cluster worker's. */
+export function connectionViewOf(c: ConnectionFields, start: number, worker?: number): ConnectionView {
+  const m = c.metadata;
+  return {
+    id: m.id,
+    network: m.network,
+    inbound: m.inbound,
+    source: m.source,
+    destination: m.destination,
+    ...(c.destinationIp !== undefined && { destinationIp: c.destinationIp }),
+    start,
+    chains: c.chains,
+    rule: c.rule,
+    rulePayload: c.rulePayload,
+    upload: c.upload,
+    download: c.download,
+    ...(worker !== undefined && { worker }),
+  };
+}
+
+/** One live connection of this process as a snapshot. */
+export function connectionView(c: TrackedConnection): ConnectionView {
+  return connectionViewOf(c, c.start.getTime());
+}
+
+/**
+ * Records `member` as the choice of `group` when the generation has a group of that name that
+ * takes a choice and the member is one of its members.
+ */
+export function selectIn(gen: Generation, store: SelectionStore, group: string, member: string): boolean {
+  const g = gen.outbounds.get(group);
+  if (!g || !isSelectable(g) || !g.members.includes(member)) return false;
+  store.set(group, member);
+  return true;
+}
+
+/** After a reload: keeps the choices whose group and member still exist. */
+export function pruneSelections(gen: Generation, store: SelectionStore): void {
+  store.prune((group, member) => {
+    const g = gen.outbounds.get(group);
+    return g !== undefined && isSelectable(g) && g.members.includes(member);
+  });
+}
