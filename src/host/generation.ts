@@ -72,8 +72,8 @@ export class Generation implements RoutingTable {
   }
 
   release(): void {
-    this.#live--;
-    if (this.#live <= 0 && this.#retiring) void this.#close();
+    if (this.#live > 0) this.#live--;
+    if (this.#live === 0 && this.#retiring) void this.#close();
   }
 
   /** Starts its components (once it is the live generation). Errors are logged, not thrown. */

@@ -81,6 +81,8 @@ export class Host {
   readonly #transform: ((config: Config) => Config) | undefined;
   readonly #dialer: ReturnType<typeof createSystemDialer>;
   #gen: Generation | undefined;
+  /** the generation being swapped in while its listeners bind (the first one only routes by it) */
+  #pending: Generation | undefined;
   /** generations replaced but not closed yet */
   readonly #retiring = new Set<Generation>();
   #nextId = 1;
@@ -101,7 +103,9 @@ export class Host {
     this.#dialer = createSystemDialer({ resolver: this.resolver });
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
     this.#listeners = new ListenerSet(opts.listeners ?? createListenerRegistry(), log);
-    this.#tunnel = new Tunnel({ routing: { current: () => this.#gen! }, tracker: this.tracker, log });
+    // before the first swap, a listener bound by the first reload routes by the generation being
+    // swapped in (a connection can arrive between its bind and the swap)
+    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log });
     this.control = new HostControl(this);
     this.#wireEvents();
   }
@@ -209,12 +213,15 @@ export class Host {
     });
     const ctx: ListenerContext = { handler: this.#tunnel, log: this.log, general: config.general, udpRelays: this.#udpRelays };
     let change: ListenerChange | undefined;
+    this.#pending = gen;
     try {
       if (this.#bind) change = await this.#listeners.prepare(config.listeners, ctx);
     } catch (err) {
       this.warmPools.setDefaults(warmBefore);
       await gen.close();
       throw err;
+    } finally {
+      this.#pending = undefined;
     }
     // the swap: from here on, nothing can fail the reload
     this.#nextId++;

@@ -215,6 +215,16 @@ describe('listener diff', () => {
     } finally {
       blocker.close();
     }
+    // PATCH-style port change: the mixed listener moves, its live tunnel stays
+    const moved = await freePort();
+    await host.control.patchConfig({ mixedPort: moved, mode: 'global' });
+    assert.equal(host.control.config().mixedPort, moved);
+    assert.equal(host.control.config().mode, 'global');
+    assert.equal(await accepts(mixed), false);
+    await (await HashedTunnel.open(moved, echo.port)).end();
+    await viaMixed.round(100);
+    assert.ok(viaMixed.verify().ok);
+    assert.match(host.configText ?? '', new RegExp(`mixed-port: ${moved}`));
     await viaMixed.end();
     await viaSocks.end();
   });
@@ -259,5 +269,42 @@ describe('UDP across a reload', () => {
     host.tracker.closeAll();
     await host.retiring[0]?.closed;
     assert.deepEqual(host.retiring, []);
+  });
+});
+
+describe('library events', () => {
+  test('connection opened / closed, log lines and config-reloaded reach listeners; none are wired without them', async () => {
+    const echo = await tcpEcho();
+    const mixed = await freePort();
+    const yaml = [`mixed-port: ${mixed}`, 'log-level: info', 'rules:', '  - MATCH,DIRECT', ''].join('\n');
+    const host = await Host.start(yaml, { log: createLogger('info', () => {}) });
+    try {
+      const opened: string[] = [];
+      const closed: number[] = [];
+      const logs: string[] = [];
+      const reloads: number[] = [];
+      host.events.on('connection-opened', (c) => opened.push(`${c.destination.host}:${c.destination.port} ${c.chains.join(',')}`));
+      host.events.on('connection-closed', (c) => closed.push(c.upload));
+      host.events.on('log', (l) => logs.push(l.message));
+      host.events.on('config-reloaded', (r) => reloads.push(r.generation));
+      await new Promise((r) => setImmediate(r));
+      const t = await HashedTunnel.open(mixed, echo.port);
+      await t.round(1234);
+      await t.end();
+      assert.ok(await eventually(() => closed.length === 1));
+      assert.deepEqual(opened, [`127.0.0.1:${echo.port} DIRECT`]);
+      assert.deepEqual(closed, [1234]);
+      assert.ok(logs.some((m) => m.includes(`--> 127.0.0.1:${echo.port} match Match using DIRECT`)), logs.join('\n'));
+      await host.reload(yaml);
+      assert.deepEqual(reloads, [2]);
+      host.events.removeAllListeners('log');
+      await new Promise((r) => setImmediate(r));
+      const n = logs.length;
+      host.log.info('after unsubscribing');
+      assert.equal(logs.length, n);
+    } finally {
+      await host.close(0);
+      await echo.close();
+    }
   });
 });
