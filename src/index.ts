@@ -18,6 +18,8 @@ export { loadConfig, DEFAULT_CONFIG_YAML, type Config, type LoadResult } from '.
 export { ConfigError, type ConfigIssue } from './core/config-issue.js';
 export { ProxyError, type ErrorCode } from './core/errors.js';
 export type * from './core/control-plane.js';
+export type { HostService } from './core/service.js';
+export type { Component } from './core/component.js';
 export type { Address } from './core/address.js';
 export type { Metadata, InboundType, Network } from './core/metadata.js';
 export type { Outbound, ProxyGroup, PacketConn, Dialer } from './core/outbound.js';

@@ -4,6 +4,7 @@ import { withOverrides, type ConfigOverrides } from '../cli/overrides.js';
 import type { Logger } from '../common/log.js';
 import type { Config, LoadResult } from '../config/load.js';
 import { ConfigError } from '../core/config-issue.js';
+import type { HostService } from '../core/service.js';
 import type {
   ConfigPatch,
   ConnectionView,
@@ -49,6 +50,8 @@ export interface ClusterOptions {
   readonly config: Config;
   /** the load result `config` came from, when the caller has it (its rules are compiled already) */
   readonly loaded?: LoadResult;
+  /** parts of the primary that follow the config (the REST controller, serving this ClusterControl) */
+  readonly services?: readonly HostService<Config>[];
   readonly overrides: ConfigOverrides;
   /** worker processes (>= 1) */
   readonly count: number;
@@ -437,7 +440,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterControl
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = SCHEDULING;
   cluster.setupPrimary({ exec: opts.exec ?? workerEntry(), execArgv: [...(opts.execArgv ?? process.execArgv)], silent: false });
   const transform = (c: Config) => withOverrides(c, opts.overrides);
-  const view = await Host.start(opts.loaded ?? opts.yaml, { log: opts.log, bind: false, transform });
+  const view = await Host.start(opts.loaded ?? opts.yaml, { log: opts.log, bind: false, transform, services: opts.services });
   const primary = new Primary(opts, view);
   try {
     await primary.start();

@@ -5,6 +5,7 @@ import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import type { ConnectionView, ControlPlane, LogView, ReloadResult } from '../core/control-plane.js';
 import { errorMessage } from '../core/errors.js';
 import type { Inbound } from '../core/inbound.js';
+import type { HostService } from '../core/service.js';
 import { createSystemResolver, type SystemResolver } from '../dns/system-resolver.js';
 import { createGroupRegistry } from '../group/index.js';
 import type { GroupRegistry } from '../group/registry.js';
@@ -44,6 +45,8 @@ export interface HostOptions {
   readonly bind?: boolean;
   /** applied to every config this host loads (the CLI's flags over the file's keys) */
   readonly transform?: (config: Config) => Config;
+  /** parts that follow the config across reloads (the REST controller), applied after each swap */
+  readonly services?: readonly HostService<Config>[];
 }
 
 /** The typed events of a running core (library face). */
@@ -79,6 +82,7 @@ export class Host {
   readonly #udpRelays: boolean;
   readonly #bind: boolean;
   readonly #transform: ((config: Config) => Config) | undefined;
+  readonly #services: readonly HostService<Config>[];
   readonly #dialer: ReturnType<typeof createSystemDialer>;
   #gen: Generation | undefined;
   /** the generation being swapped in while its listeners bind (the first one only routes by it) */
@@ -99,6 +103,7 @@ export class Host {
     this.#udpRelays = opts.udpRelays ?? true;
     this.#transform = opts.transform;
     this.#bind = opts.bind ?? true;
+    this.#services = opts.services ?? [];
     this.resolver = createSystemResolver({ ipv6: true, log });
     this.#dialer = createSystemDialer({ resolver: this.resolver });
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
@@ -233,12 +238,20 @@ export class Host {
     this.#text = loaded.text;
     pruneSelections(gen, this.selections);
     const listeners = change ? await change.commit() : { kept: [], rebound: [], started: [], closed: [], failed: [] };
+    await this.#applyServices(config);
     void gen.start();
     if (old) this.#retire(old);
     const result: ReloadResult = { generation: gen.id, warnings: loaded.warnings, listeners };
     if (old) this.log.info(`configuration reloaded (generation ${gen.id}); generation ${old.id} retires with ${old.live} live connections`);
     this.events.emit('config-reloaded', result);
     return result;
+  }
+
+  async #applyServices(config: Config): Promise<void> {
+    const results = await Promise.allSettled(this.#services.map((s) => s.apply(config)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.log.error(`${this.#services[i].label}: ${errorMessage(r.reason)}`);
+    });
   }
 
   #build(loaded: LoadResult): Promise<Generation> {
@@ -304,6 +317,7 @@ export class Host {
   close(graceMs = 3000): Promise<void> {
     this.#closing ??= (async () => {
       await this.#queue;
+      await Promise.allSettled(this.#services.map((s) => s.close()));
       await this.#listeners.close();
       const deadline = Date.now() + graceMs;
       while (this.tracker.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

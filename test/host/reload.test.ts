@@ -308,3 +308,21 @@ describe('library events', () => {
     }
   });
 });
+
+describe('host services', () => {
+  test('a service follows every swapped-in config, not a failed one, and closes with the host', async () => {
+    const applied: string[] = [];
+    let closed = 0;
+    const service = {
+      label: 'recorder',
+      apply: (c: { general: { mode: string } }) => void applied.push(c.general.mode),
+      close: () => void closed++,
+    };
+    const host = await Host.start('mode: global\nrules: ["MATCH,DIRECT"]\n', { log: createLogger('silent'), services: [service] });
+    await host.reload('mode: direct\nrules: ["MATCH,DIRECT"]\n');
+    await assert.rejects(host.reload('mode: rule\nrules: ["MATCH,nowhere"]\n'));
+    assert.deepEqual(applied, ['global', 'direct']);
+    await host.close(0);
+    assert.equal(closed, 1);
+  });
+});
