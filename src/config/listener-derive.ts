@@ -2,12 +2,12 @@ import { z } from 'zod';
 import type { GeneralBase } from './general.js';
 import { type Issues, locate } from './issues.js';
 import type { ListenerConfig } from './listener.js';
-import { portLike } from './values.js';
+import { listenPortLike } from './values.js';
 
 const portsSchema = z.object({
-  'mixed-port': portLike.optional(),
-  port: portLike.optional(),
-  'socks-port': portLike.optional(),
+  'mixed-port': listenPortLike.optional(),
+  port: listenPortLike.optional(),
+  'socks-port': listenPortLike.optional(),
 });
 
 // key → the listener mihomo starts for it (names as its logs and API show them)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseHostPort } from '../core/address.js';
 import { type Issues, type Located, isRecord, locate } from './issues.js';
 import { parseServerListener, SERVER_LISTENER_TYPES, type ServerListenerFields } from './server-listener.js';
-import { bindIp, boolLike, nameLike, portLike, userList } from './values.js';
+import { bindIp, boolLike, listenPortLike, nameLike, userList } from './values.js';
 
 /** The inbound types clash-ts can start. */
 export const LISTENER_TYPES = ['mixed', 'http', 'socks'] as const;
@@ -23,7 +23,7 @@ export const listenerEntrySchema = z
     name: nameLike,
     type: z.enum(LISTENER_TYPES),
     listen: bindIp.default('0.0.0.0'),
-    port: portLike.default(0),
+    port: listenPortLike.default(0),
     udp: boolLike.optional(),
     users: userList.optional(),
   })

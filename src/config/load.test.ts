@@ -175,7 +175,7 @@ workers: 3
 mode: fast
 log-level: loud
 ipv6: maybe
-allow-lan: 3
+allow-lan: sometimes
 skip-auth-prefixes: [1.2.3.4/33]
 lan-allowed-ips: [nonsense]
 external-controller: "9090"

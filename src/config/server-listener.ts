@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Issues, Path, PathSeg } from './issues.js';
-import { bindIp, boolLike, nameLike, portLike, textLike } from './values.js';
+import { bindIp, boolLike, countLike, listenPortLike, nameLike, textLike } from './values.js';
 
 /** The proxy-protocol listener types clash-ts can serve (clash-ts as a server). */
 export const SERVER_LISTENER_TYPES = ['vless', 'trojan', 'vmess', 'shadowsocks'] as const;
@@ -14,29 +14,27 @@ const REFUSED = new Set(['reality-config', 'rule', 'proxy', 'ech-key-pem', 'decr
 // Keys whose loss only costs a feature: a warning.
 const DEGRADED = new Set(['mux-option']);
 
-const id = z.union([z.string(), z.number()]).transform(String);
-
 /** A user of a vless / vmess / trojan listener (mihomo's key names). */
 const userSchema = z.looseObject({
   username: textLike.optional(),
-  uuid: id.optional(),
-  password: id.optional(),
-  flow: z.string().optional(),
-  alterId: z.coerce.number().int().min(0).optional(),
+  uuid: textLike.optional(),
+  password: textLike.optional(),
+  flow: textLike.optional(),
+  alterId: countLike.optional(),
 });
 
 const serverListenerSchema = z.object({
   name: nameLike,
   type: z.enum(SERVER_LISTENER_TYPES),
   listen: bindIp.default('0.0.0.0'),
-  port: portLike.default(0),
+  port: listenPortLike.default(0),
   users: z.array(userSchema).optional(),
-  'ws-path': z.string().optional(),
-  'grpc-service-name': z.string().optional(),
-  certificate: z.string().optional(),
-  'private-key': z.string().optional(),
-  cipher: z.string().optional(),
-  password: id.optional(),
+  'ws-path': textLike.optional(),
+  'grpc-service-name': textLike.optional(),
+  certificate: textLike.optional(),
+  'private-key': textLike.optional(),
+  cipher: textLike.optional(),
+  password: textLike.optional(),
   udp: boolLike.optional(),
 });
 

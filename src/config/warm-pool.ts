@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolLike } from './values.js';
+import { boolLike, countLike, durationMsLike } from './values.js';
 
 /** The global warm pool's settings, in the shape the transport's registry takes. */
 export interface WarmPoolConfig {
@@ -13,20 +13,10 @@ export interface WarmPoolConfig {
 /** Defaults (see docs/config.md, "warm-pool"): on, min 0, max 8, max-idle 3 s. */
 export const WARM_POOL_CONFIG_DEFAULTS: WarmPoolConfig = { enable: true, min: 0, max: 8, maxIdleMs: 3000 };
 
-const count = z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(0).max(1024));
-
-/** Seconds (fractions allowed) or a number with a unit (`500ms`, `3s`, `1m`), as ms. */
-const durationMs = z.preprocess((v) => {
-  if (typeof v === 'number') return v * 1000;
-  if (typeof v !== 'string') return v;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(v);
-  if (!m) return v;
-  const unit = (m[2] ?? 's').toLowerCase();
-  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000);
-}, z.number().min(0, { message: 'expected a duration (seconds, or 500ms / 3s / 1m)' }));
+const count = countLike.pipe(z.number().max(1024));
 
 const objectForm = z
-  .strictObject({ enable: boolLike.optional(), min: count.optional(), max: count.optional(), 'max-idle': durationMs.optional() })
+  .strictObject({ enable: boolLike.optional(), min: count.optional(), max: count.optional(), 'max-idle': durationMsLike.optional() })
   .refine((o) => o.min === undefined || o.max === undefined || o.min <= o.max, { message: 'min must not exceed max', path: ['min'] });
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { intLike } from './values.js';
 
 /** The most workers a config may ask for: far past any core count a proxy host has. */
 export const MAX_WORKERS = 256;
@@ -8,12 +9,10 @@ export const MAX_WORKERS = 256;
  * serve the listeners. 1 (the default) is one process, as mihomo; 0 or `auto` means one per
  * core. A numeric string is accepted (mihomo-style weak decoding).
  */
-export const workersSchema = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (s === 'auto') return 0;
-  return /^\d+$/.test(s) ? Number(s) : v;
-}, z.number({ message: "expected a worker count or 'auto'" }).int().min(0).max(MAX_WORKERS));
+export const workersSchema = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim().toLowerCase() === 'auto' ? 0 : v),
+  intLike.pipe(z.number().min(0, { message: "expected a worker count or 'auto'" }).max(MAX_WORKERS)),
+);
 
 /** Resolves a `workers` value (0 = auto) to a process count for a machine with `cores` cores. */
 export function workerCount(workers: number, cores: number): number {

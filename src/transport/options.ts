@@ -1,91 +1,58 @@
 import { z } from 'zod';
+import { boolLike, countLike, durationMsLike, textLike, textListLike } from '../config/values.js';
 
 // The transport keys of a `proxies:` mapping, spelled as mihomo spells them. Every protocol that
 // runs over tls/ws/h2/grpc/http spreads `transportShape` into its own schema; only build.ts reads
-// the parsed values. mihomo decodes YAML weakly (numbers where strings are expected, "true"
-// strings), so these schemas accept the same.
-
-const TRUE_WORDS = new Set(['true', 'yes', 'on', 'y', '1']);
-const FALSE_WORDS = new Set(['false', 'no', 'off', 'n', '0', '']);
-
-/** A boolean; also the YAML 1.1 words and "true"/"false" strings. */
-const bool = z.preprocess((v) => {
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v !== 'string') return v;
-  const w = v.trim().toLowerCase();
-  return TRUE_WORDS.has(w) ? true : FALSE_WORDS.has(w) ? false : v;
-}, z.boolean());
-
-/** A string; a YAML number or boolean is taken as its text. */
-const text = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
-
-/** A list of strings; one string alone is taken as a list of one (mihomo's weak decoding). */
-const textList = z.preprocess((v) => (typeof v === 'string' || typeof v === 'number' ? [v] : v), z.array(text));
-
-/** A non-negative integer; a numeric string is accepted. */
-const count = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
-  z.number().int().min(0),
-);
+// the parsed values. Values are read with the one set of lenient schemas (config/values.ts).
 
 /** `ws-opts`: WebSocket (or, with `v2ray-http-upgrade`, a bare HTTP Upgrade). */
 export const wsOptsSchema = z.looseObject({
-  path: text.optional(),
-  headers: z.record(z.string(), text).optional(),
-  'max-early-data': count.optional(),
-  'early-data-header-name': text.optional(),
-  'v2ray-http-upgrade': bool.optional(),
-  'v2ray-http-upgrade-fast-open': bool.optional(),
+  path: textLike.optional(),
+  headers: z.record(z.string(), textLike).optional(),
+  'max-early-data': countLike.optional(),
+  'early-data-header-name': textLike.optional(),
+  'v2ray-http-upgrade': boolLike.optional(),
+  'v2ray-http-upgrade-fast-open': boolLike.optional(),
 });
 
 /** `h2-opts`: v2ray's "http" transport (HTTP/2 over TLS). */
 export const h2OptsSchema = z.looseObject({
-  host: textList.optional(),
-  path: text.optional(),
+  host: textListLike.optional(),
+  path: textLike.optional(),
 });
 
 /** `grpc-opts`: the "gun" tunnel over HTTP/2. */
 export const grpcOptsSchema = z.looseObject({
-  'grpc-service-name': text.optional(),
-  'grpc-user-agent': text.optional(),
+  'grpc-service-name': textLike.optional(),
+  'grpc-user-agent': textLike.optional(),
 });
 
 /** `http-opts`: HTTP/1.1 request-head obfuscation. */
 export const httpOptsSchema = z.looseObject({
-  method: text.optional(),
-  path: textList.optional(),
-  headers: z.record(z.string(), textList).optional(),
+  method: textLike.optional(),
+  path: textListLike.optional(),
+  headers: z.record(z.string(), textListLike).optional(),
 });
 
 /** `reality-opts`: parsed only to refuse it clearly. */
 export const realityOptsSchema = z.looseObject({
-  'public-key': text.optional(),
-  'short-id': text.optional(),
+  'public-key': textLike.optional(),
+  'short-id': textLike.optional(),
 });
 
 /** `ech-opts`: parsed only to refuse it clearly. */
 export const echOptsSchema = z.looseObject({
-  enable: bool.optional(),
-  config: text.optional(),
+  enable: boolLike.optional(),
+  config: textLike.optional(),
 });
-
-/** A duration in seconds (a number, fractions allowed) or with a unit: `500ms`, `3s`, `1m`; → ms. */
-const durationMs = z.preprocess((v) => {
-  if (typeof v === 'number') return v * 1000;
-  if (typeof v !== 'string') return v;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(v);
-  if (!m) return v;
-  const unit = (m[2] ?? 's').toLowerCase();
-  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000);
-}, z.number().min(0));
 
 /**
  * `warm-pool` (a clash-ts extension): pre-handshaken TLS connections for this proxy, overriding
  * the global `warm-pool:` key by key. `true`/`false` alone is shorthand for `{ enable }`.
  */
 export const warmPoolOptsSchema = z.union([
-  bool.transform((enable) => ({ enable })),
-  z.looseObject({ enable: bool.optional(), min: count.optional(), max: count.optional(), 'max-idle': durationMs.optional() }),
+  boolLike.transform((enable) => ({ enable })),
+  z.looseObject({ enable: boolLike.optional(), min: countLike.optional(), max: countLike.optional(), 'max-idle': durationMsLike.optional() }),
 ]);
 
 /** The parsed per-proxy `warm-pool`. */
@@ -97,16 +64,16 @@ export type WarmPoolOpts = z.output<typeof warmPoolOptsSchema>;
  * `buildTransport`.
  */
 export const transportShape = {
-  network: text.optional(),
-  tls: bool.optional(),
+  network: textLike.optional(),
+  tls: boolLike.optional(),
   /** vmess/vless spell the SNI `servername` */
-  servername: text.optional(),
+  servername: textLike.optional(),
   /** trojan (and http/socks5) spell it `sni` */
-  sni: text.optional(),
-  alpn: textList.optional(),
-  'skip-cert-verify': bool.optional(),
-  fingerprint: text.optional(),
-  'client-fingerprint': text.optional(),
+  sni: textLike.optional(),
+  alpn: textListLike.optional(),
+  'skip-cert-verify': boolLike.optional(),
+  fingerprint: textLike.optional(),
+  'client-fingerprint': textLike.optional(),
   'ws-opts': wsOptsSchema.optional(),
   'h2-opts': h2OptsSchema.optional(),
   'grpc-opts': grpcOptsSchema.optional(),

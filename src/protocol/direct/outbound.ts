@@ -1,7 +1,8 @@
 import type { Dialer, Outbound } from '../../core/outbound.js';
-import { createSystemDialer, type IpVersion } from '../../transport/system-dialer.js';
+import type { IpVersion } from '../../transport/system-dialer.js';
+import { ipVersionDialer, proxyDialer } from '../common/dial-options.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
-import { directIpVersion, directSchema, type DirectOptions } from './options.js';
+import { directSchema, type DirectOptions } from './options.js';
 
 /**
  * An outbound that connects straight to the destination from this host. `ipVersion` other
@@ -10,10 +11,7 @@ import { directIpVersion, directSchema, type DirectOptions } from './options.js'
  * The built-in DIRECT is `createDirect('DIRECT', deps)`.
  */
 export function createDirect(name: string, deps: OutboundDeps, opts: { ipVersion?: IpVersion } = {}): Outbound {
-  const own: Dialer =
-    opts.ipVersion !== undefined && opts.ipVersion !== 'dual'
-      ? createSystemDialer({ resolver: deps.resolver, ipVersion: opts.ipVersion })
-      : deps.dialer;
+  const own: Dialer = ipVersionDialer(opts.ipVersion, deps);
   return {
     name,
     type: 'Direct',
@@ -25,25 +23,14 @@ export function createDirect(name: string, deps: OutboundDeps, opts: { ipVersion
 }
 
 /**
- * `type: direct` proxies. `interface-name` and `routing-mark` are accepted but ignored with a
- * warning: Node cannot bind a socket to a device (SO_BINDTODEVICE) or set SO_MARK, and
- * rejecting them would refuse configs mihomo loads (subscription converters emit them freely);
- * without a TUN inbound there is no routing loop for them to prevent.
+ * `type: direct` proxies, dialing through the shared dial keys (common/dial-options.ts):
+ * `interface-name`, `routing-mark`, `tfo` and `mptcp` are accepted but ignored with a warning,
+ * as for every proxy type: Node cannot bind a socket to a device (SO_BINDTODEVICE) or set
+ * SO_MARK, and rejecting them would refuse configs mihomo loads (subscription converters emit
+ * them freely); without a TUN inbound there is no routing loop for them to prevent.
  */
 export const directDefinition: ProxyDefinition<DirectOptions> = {
   type: 'direct',
   schema: directSchema,
-  create(o, deps) {
-    const raw = o['ip-version'];
-    const ipVersion = directIpVersion(raw);
-    if (raw !== undefined && ipVersion === undefined) {
-      deps.log.warn(`proxy "${o.name}": unknown ip-version ${JSON.stringify(raw)}, using dual`);
-    }
-    for (const key of ['interface-name', 'routing-mark'] as const) {
-      if (o[key] !== undefined && o[key] !== '' && o[key] !== 0) {
-        deps.log.warn(`proxy "${o.name}": ${key} is not supported here and is ignored`);
-      }
-    }
-    return createDirect(o.name, deps, { ipVersion });
-  },
+  create: (o, deps) => createDirect(o.name, { ...deps, dialer: proxyDialer(o, deps) }),
 };

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { isHeaderName, isHeaderValue } from './codec/connect-request.js';
-import { proxyTlsShape, remoteProxyShape, weakBool, weakText } from './proxy-basics.js';
+import { boolLike, textLike } from '../../config/values.js';
+import { remoteProxyShape } from '../common/dial-options.js';
+import { proxyTlsShape } from '../common/proxy-tls.js';
 
 /** mihomo's `headers`: a mapping of header name → value, sent with every CONNECT. */
 const headersField = z
-  .record(z.string(), weakText)
+  .record(z.string(), textLike)
   .superRefine((h, ctx) => {
     for (const [name, value] of Object.entries(h)) {
       if (!isHeaderName(name)) ctx.addIssue({ code: 'custom', path: [name], message: `invalid header name ${JSON.stringify(name)}` });
@@ -19,12 +21,12 @@ const headersField = z
 export const httpSchema = z.looseObject({
   ...remoteProxyShape,
   type: z.literal('http'),
-  username: weakText.optional(),
-  password: weakText.optional(),
+  username: textLike.optional(),
+  password: textLike.optional(),
   ...proxyTlsShape,
-  sni: weakText.optional(),
+  sni: textLike.optional(),
   headers: headersField.optional(),
-  udp: weakBool.optional(),
+  udp: boolLike.optional(),
 });
 
 /** A validated `type: http` mapping. */

@@ -4,11 +4,12 @@ import { ProxyError } from '../../core/errors.js';
 import type { Dialer, Outbound } from '../../core/outbound.js';
 import type { TlsOptions } from '../../transport/tls.js';
 import type { WarmPoolLookup } from '../../transport/warm-connect.js';
+import { proxyDialer } from '../common/dial-options.js';
+import { proxyTls } from '../common/proxy-tls.js';
 import type { ProxyDefinition } from '../registry.js';
 import { encodeConnectRequest, type ConnectRequestOptions } from './codec/connect-request.js';
 import { parseConnectResponse, type ResponseHead } from './codec/response-head.js';
 import { httpSchema, type HttpOptions } from './options.js';
-import { basicsDialer, proxyTls } from './proxy-basics.js';
 import { readMessage } from './read-message.js';
 import { withServerStream } from './server-stream.js';
 
@@ -88,7 +89,7 @@ export const httpDefinition: ProxyDefinition<HttpOptions> = {
     return createHttpOutbound({
       name: o.name,
       server: { host: o.server, port: o.port },
-      dialer: basicsDialer(o, deps),
+      dialer: proxyDialer(o, deps),
       connect: {
         headers: o.headers ? Object.entries(o.headers) : undefined,
         auth: username && password ? { username, password } : undefined,

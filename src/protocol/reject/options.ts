@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { nameLike } from '../../config/values.js';
 
 /**
  * `type: reject` as mihomo reads it: a name and nothing else that matters. Extra keys pass
  * through, as mihomo ignores them.
  */
 export const rejectSchema = z.looseObject({
-  name: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1, { message: 'must not be empty' })),
+  name: nameLike,
   type: z.literal('reject'),
 });
 

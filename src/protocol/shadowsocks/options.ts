@@ -1,15 +1,11 @@
 import { z } from 'zod';
 import { createLogger } from '../../common/log.js';
+import { boolLike, intLike, textLike } from '../../config/values.js';
 import { errorMessage } from '../../core/errors.js';
 import { buildPlugin, PLUGINS } from '../../transport/plugin/index.js';
+import { remoteProxyShape } from '../common/dial-options.js';
 import { parsePsks } from './codec/kdf.js';
 import { findMethod } from './codec/methods.js';
-
-// mihomo decodes YAML weakly: numbers where strings are expected, "true" strings for booleans.
-const text = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const int = z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().int());
-const port = int.pipe(z.number().min(1).max(65535));
 
 // plugin-opts are checked at load by building the layer once (pure, cheap), so a bad mode or
 // option is a config error with its path rather than a failure at start
@@ -20,26 +16,21 @@ const quiet = createLogger('silent');
  * cipher, a 2022 password that is not base64 keys of the cipher's size, a plugin other than
  * obfs / v2ray-plugin or with options it cannot take, and a udp-over-tcp-version other than
  * 1 or 2 (mihomo's rules).
- * tfo, mptcp, interface-name, routing-mark and smux are accepted and ignored with a warning
- * by the definition.
+ * The dial keys are the shared ones (common/dial-options.ts); smux is accepted and ignored with
+ * a warning by the definition.
  */
 export const ssSchema = z
   .looseObject({
-    name: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1, { message: 'must not be empty' })),
+    ...remoteProxyShape,
     type: z.literal('ss'),
-    server: text.pipe(z.string().min(1, { message: 'must not be empty' })),
-    port,
-    cipher: text,
-    password: text.optional(),
-    udp: bool.optional(),
-    plugin: text.optional(),
+    cipher: textLike,
+    password: textLike.optional(),
+    udp: boolLike.optional(),
+    plugin: textLike.optional(),
     'plugin-opts': z.record(z.string(), z.unknown()).optional(),
-    'udp-over-tcp': bool.optional(),
-    'udp-over-tcp-version': int.optional(),
-    'client-fingerprint': text.optional(),
-    'ip-version': text.optional(),
-    tfo: bool.optional(),
-    mptcp: bool.optional(),
+    'udp-over-tcp': boolLike.optional(),
+    'udp-over-tcp-version': intLike.optional(),
+    'client-fingerprint': textLike.optional(),
   })
   .superRefine((o, ctx) => {
     const m = findMethod(o.cipher.trim());

@@ -6,8 +6,8 @@ import type { DialOptions, Dialer, Outbound, PacketConn } from '../../core/outbo
 import type { StreamLayer } from '../../core/stream-layer.js';
 import { hostPort } from '../../transport/build.js';
 import { buildPlugin } from '../../transport/plugin/index.js';
-import { createSystemDialer, IP_VERSIONS, type IpVersion } from '../../transport/system-dialer.js';
 import type { TlsOptions } from '../../transport/tls.js';
+import { proxyDialer } from '../common/dial-options.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
 import { findMethod, type MethodSpec } from './codec/methods.js';
 import { uotDestination } from './codec/uot.js';
@@ -42,9 +42,7 @@ export function createShadowsocks(o: SsOptions, deps: OutboundDeps, extras: SsEx
   if ('unsupported' in found) throw new ProxyError('CONFIG', `${found.unsupported} (${label})`);
   const spec: MethodSpec = found;
   const keys: ClientKeys = clientKeys(spec, o.password ?? '');
-  const ipVersion = IP_VERSIONS.find((v) => v === o['ip-version']) as IpVersion | undefined;
-  const own: Dialer =
-    ipVersion !== undefined && ipVersion !== 'dual' ? createSystemDialer({ resolver: deps.resolver, ipVersion }) : deps.dialer;
+  const own: Dialer = proxyDialer(o, deps);
   const plugin = extras.plugin ? extras.plugin(o, deps) : pluginLayer(o, deps, extras.ca);
   const uot = o['udp-over-tcp'] === true;
   const uotVersion: 1 | 2 = o['udp-over-tcp-version'] === 2 ? 2 : 1;
@@ -97,23 +95,12 @@ function pluginLayer(o: SsOptions, deps: OutboundDeps, ca: TlsOptions['ca']): St
   return buildPlugin(plugin, o['plugin-opts'] ?? {}, { server: o.server, port: o.port, log: deps.log, proxyName: o.name, ca });
 }
 
-/** Keys mihomo accepts on `type: ss` that cannot be honoured here: warned about, then ignored. */
-const IGNORED_KEYS = ['tfo', 'mptcp', 'interface-name', 'routing-mark', 'smux'] as const;
-
-/** `type: ss` proxies. */
+/** `type: ss` proxies. The dial keys warn in {@link proxyDialer}; `smux` cannot be honoured here. */
 export const shadowsocksDefinition: ProxyDefinition<SsOptions> = {
   type: 'ss',
   schema: ssSchema,
   create(o, deps) {
-    for (const key of IGNORED_KEYS) {
-      const v = o[key];
-      const on = key === 'smux' ? (v as { enabled?: unknown } | undefined)?.enabled === true : v !== undefined && v !== false && v !== '' && v !== 0;
-      if (on) deps.log.warn(`proxy "${o.name}": ${key} is not supported here and is ignored`);
-    }
-    const raw = o['ip-version'];
-    if (raw !== undefined && !IP_VERSIONS.includes(raw as IpVersion)) {
-      deps.log.warn(`proxy "${o.name}": unknown ip-version ${JSON.stringify(raw)}, using dual`);
-    }
+    if ((o.smux as { enabled?: unknown } | undefined)?.enabled === true) deps.log.warn(`proxy "${o.name}": smux is not supported here and is ignored`);
     return createShadowsocks(o, deps);
   },
 };

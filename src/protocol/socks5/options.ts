@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { proxyTlsShape, remoteProxyShape, weakBool, weakText } from '../http/proxy-basics.js';
+import { boolLike, textLike } from '../../config/values.js';
+import { remoteProxyShape } from '../common/dial-options.js';
+import { proxyTlsShape } from '../common/proxy-tls.js';
 
 const utf8Max255 = (what: string) =>
-  weakText.refine((v) => Buffer.byteLength(v, 'utf8') <= 255, { message: `${what} is limited to 255 bytes (RFC 1929)` });
+  textLike.refine((v) => Buffer.byteLength(v, 'utf8') <= 255, { message: `${what} is limited to 255 bytes (RFC 1929)` });
 
 /**
  * `type: socks5` as mihomo reads it (its Socks5Option). mihomo has no `sni` key for SOCKS5:
@@ -15,7 +17,7 @@ export const socks5Schema = z.looseObject({
   username: utf8Max255('username').optional(),
   password: utf8Max255('password').optional(),
   ...proxyTlsShape,
-  udp: weakBool.optional(),
+  udp: boolLike.optional(),
 });
 
 /** A validated `type: socks5` mapping. */

@@ -5,7 +5,8 @@ import { ProxyError } from '../../core/errors.js';
 import type { Dialer, Outbound, PacketConn } from '../../core/outbound.js';
 import type { TlsOptions } from '../../transport/tls.js';
 import type { WarmPoolLookup } from '../../transport/warm-connect.js';
-import { basicsDialer, proxyTls } from '../http/proxy-basics.js';
+import { proxyDialer } from '../common/dial-options.js';
+import { proxyTls } from '../common/proxy-tls.js';
 import { withServerStream } from '../http/server-stream.js';
 import type { ProxyDefinition } from '../registry.js';
 import { socks5Handshake, type Socks5Auth } from './client-handshake.js';
@@ -92,7 +93,7 @@ export const socks5Definition: ProxyDefinition<Socks5Options> = {
     return createSocks5Outbound({
       name: o.name,
       server: { host: o.server, port: o.port },
-      dialer: basicsDialer(o, deps),
+      dialer: proxyDialer(o, deps),
       auth: o.username ? { username: o.username, password: o.password ?? '' } : undefined,
       ...proxyTls(o, o.server, deps),
       udp: o.udp ?? false,

@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { boolLike, nonEmptyText, textLike } from '../../config/values.js';
 import { transportShape } from '../../transport/build.js';
-
-// mihomo decodes YAML weakly: numbers where strings are expected, "true" strings for booleans.
-const text = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const port = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d{1,5}\s*$/.test(v) ? Number(v) : v),
-  z.number().int().min(1).max(65535),
-);
+import { remoteProxyShape } from '../common/dial-options.js';
 
 /**
  * `type: trojan` as mihomo reads it, with the shared transport keys (sni, alpn,
@@ -18,14 +12,12 @@ const port = z.preprocess(
 export const trojanSchema = z
   .looseObject({
     ...transportShape,
-    name: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1, { message: 'must not be empty' })),
+    ...remoteProxyShape,
     type: z.literal('trojan'),
-    server: text.pipe(z.string().min(1, { message: 'must not be empty' })),
-    port,
-    password: text,
-    udp: bool.optional(),
-    flow: text.optional(),
-    'ss-opts': z.looseObject({ enabled: bool.optional(), method: text.optional(), password: text.optional() }).optional(),
+    password: textLike,
+    udp: boolLike.optional(),
+    flow: textLike.optional(),
+    'ss-opts': z.looseObject({ enabled: boolLike.optional(), method: textLike.optional(), password: textLike.optional() }).optional(),
   })
   .superRefine((o, ctx) => {
     if (o['ss-opts']?.enabled === true) {

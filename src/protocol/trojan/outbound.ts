@@ -3,6 +3,7 @@ import type { Address } from '../../core/address.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
+import { proxyDialer } from '../common/dial-options.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
 import { HeaderStream, openHeaderStream } from '../vless/header-stream.js';
 import { StreamPacketConn } from '../vless/stream-packet-conn.js';
@@ -39,9 +40,10 @@ export function createTrojan(o: TrojanOptions, deps: OutboundDeps, extras: Troja
     ca: extras.ca,
     warmPool: deps.warmPool,
   });
+  const dialer = proxyDialer(o, deps);
 
   const open = (cmd: TrojanCommand, dest: Address, opts: DialOptions): Promise<HeaderStream> =>
-    openHeaderStream(transport, deps.dialer, opts, server, () => encodeTrojanRequest(key, cmd, dest), { label: 'Trojan' });
+    openHeaderStream(transport, dialer, opts, server, () => encodeTrojanRequest(key, cmd, dest), { label: 'Trojan' });
 
   return {
     name,

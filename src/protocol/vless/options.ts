@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { boolLike, nonEmptyText, textLike } from '../../config/values.js';
 import { transportShape } from '../../transport/build.js';
-
-// mihomo decodes YAML weakly: numbers where strings are expected, "true" strings for booleans.
-const text = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const port = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*\d{1,5}\s*$/.test(v) ? Number(v) : v),
-  z.number().int().min(1).max(65535),
-);
+import { remoteProxyShape } from '../common/dial-options.js';
 
 /** `packet-encoding` values we build: xudp (mihomo's default) and plain length-prefixed UDP. */
 export type VlessPacketEncoding = 'xudp' | 'none';
@@ -21,17 +15,15 @@ export type VlessPacketEncoding = 'xudp' | 'none';
 export const vlessSchema = z
   .looseObject({
     ...transportShape,
-    name: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1, { message: 'must not be empty' })),
+    ...remoteProxyShape,
     type: z.literal('vless'),
-    server: text.pipe(z.string().min(1, { message: 'must not be empty' })),
-    port,
-    uuid: text.pipe(z.string().min(1, { message: 'must not be empty' })),
-    flow: text.optional(),
-    udp: bool.optional(),
-    'packet-encoding': text.optional(),
-    xudp: bool.optional(),
-    'packet-addr': bool.optional(),
-    encryption: text.optional(),
+    uuid: nonEmptyText,
+    flow: textLike.optional(),
+    udp: boolLike.optional(),
+    'packet-encoding': textLike.optional(),
+    xudp: boolLike.optional(),
+    'packet-addr': boolLike.optional(),
+    encryption: textLike.optional(),
   })
   .superRefine((o, ctx) => {
     const flow = o.flow?.trim() ?? '';

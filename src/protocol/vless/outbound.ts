@@ -6,6 +6,7 @@ import { ProxyError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
+import { proxyDialer } from '../common/dial-options.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
 import { encodeVlessRequest, parseVlessResponse, VLESS_CMD, type VlessCommand } from './codec/header.js';
 import { encodeLengthFrames, LengthFrameDecoder } from './codec/packet.js';
@@ -36,11 +37,12 @@ export function createVless(o: VlessOptions, deps: OutboundDeps, extras: VlessEx
   const server = hostPort(o.server, o.port);
   if ((o.flow?.trim() ?? '') !== '') deps.log.warn(`proxy "${name}": flow ${o.flow} ignored over ws, as mihomo does`);
   const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: name, log: deps.log, ca: extras.ca, warmPool: deps.warmPool });
+  const dialer = proxyDialer(o, deps);
   // XUDP's GlobalID: a stable per-client tag (keyed, so it does not leak the address)
   const gidKey = randomBytes(32);
 
   const open = (cmd: VlessCommand, dest: Address | undefined, opts: DialOptions): Promise<HeaderStream> =>
-    openHeaderStream(transport, deps.dialer, opts, server, () => encodeVlessRequest(uuid, cmd, dest), {
+    openHeaderStream(transport, dialer, opts, server, () => encodeVlessRequest(uuid, cmd, dest), {
       response: parseVlessResponse,
       label: 'VLESS',
     });

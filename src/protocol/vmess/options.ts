@@ -1,14 +1,8 @@
 import { z } from 'zod';
+import { boolLike, countLike, nonEmptyText, textLike } from '../../config/values.js';
 import { transportShape } from '../../transport/build.js';
+import { remoteProxyShape } from '../common/dial-options.js';
 import { SECURITY_NAMES } from './codec/session.js';
-
-const text = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
-const int = z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().int());
-const bool = z.preprocess((v) => {
-  if (typeof v === 'string') return ['true', 'yes', 'on', '1'].includes(v.trim().toLowerCase());
-  if (typeof v === 'number') return v !== 0;
-  return v;
-}, z.boolean());
 
 /**
  * `type: vmess` as mihomo reads it (its key names), plus the shared transport keys. Extra keys
@@ -18,25 +12,18 @@ const bool = z.preprocess((v) => {
 export const vmessSchema = z
   .looseObject({
     ...transportShape,
-    name: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1, { message: 'must not be empty' })),
+    ...remoteProxyShape,
     type: z.literal('vmess'),
-    server: text.pipe(z.string().min(1, { message: 'must not be empty' })),
-    port: int.pipe(z.number().min(1).max(65535)),
-    uuid: text.pipe(z.string().min(1, { message: 'must not be empty' })),
-    alterId: int.pipe(z.number().min(0)).default(0),
+    uuid: nonEmptyText,
+    alterId: countLike.default(0),
     /** mihomo requires it; absent here means auto */
-    cipher: text.transform((s) => s.trim().toLowerCase()).default('auto'),
-    udp: bool.default(false),
-    xudp: bool.optional(),
-    'packet-addr': bool.optional(),
-    'packet-encoding': text.transform((s) => s.trim().toLowerCase()).optional(),
-    'global-padding': bool.default(false),
-    'authenticated-length': bool.default(false),
-    tfo: bool.optional(),
-    mptcp: bool.optional(),
-    'interface-name': text.optional(),
-    'routing-mark': int.optional(),
-    'ip-version': text.optional(),
+    cipher: textLike.transform((s) => s.trim().toLowerCase()).default('auto'),
+    udp: boolLike.default(false),
+    xudp: boolLike.optional(),
+    'packet-addr': boolLike.optional(),
+    'packet-encoding': textLike.transform((s) => s.trim().toLowerCase()).optional(),
+    'global-padding': boolLike.default(false),
+    'authenticated-length': boolLike.default(false),
   })
   .superRefine((o, ctx) => {
     const who = `proxy "${o.name}"`;

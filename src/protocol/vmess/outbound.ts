@@ -4,6 +4,7 @@ import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, type Transport } from '../../transport/build.js';
 import type { TlsOptions } from '../../transport/tls.js';
+import { proxyDialer } from '../common/dial-options.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
 import { VmessClientStream } from './client-stream.js';
 import { sealAeadHeader } from './codec/header.js';
@@ -26,9 +27,7 @@ export function createVmess(o: VmessOptions, deps: OutboundDeps, extras: VmessEx
   const who = `proxy "${o.name}"`;
   const transport: Transport = buildTransport(o, { server: o.server, port: o.port, proxyName: o.name, log: deps.log, ca: extras.ca, warmPool: deps.warmPool });
   if (!isUuidText(o.uuid)) deps.log.warn(`${who}: uuid is not a UUID; using its name-based UUID v5, as mihomo does`);
-  for (const key of ['interface-name', 'routing-mark', 'tfo', 'mptcp'] as const) {
-    if (o[key] !== undefined && o[key] !== '' && o[key] !== 0 && o[key] !== false) deps.log.warn(`${who}: ${key} is not supported here and is ignored`);
-  }
+  const dialer = proxyDialer(o, deps);
   let encoding = packetEncoding(o);
   if (encoding === 'packetaddr') {
     deps.log.warn(`${who}: packet-encoding packetaddr not supported yet, UDP uses none (one destination per stream)`);
@@ -40,7 +39,7 @@ export function createVmess(o: VmessOptions, deps: OutboundDeps, extras: VmessEx
 
   const connect = async (opts: DialOptions): Promise<Duplex> => {
     try {
-      return opts.dialer ? await transport.open(await opts.dialer.dialTcp({ host: o.server, port: o.port }, opts.signal), opts.signal) : await transport.connect(deps.dialer, opts.signal);
+      return opts.dialer ? await transport.open(await opts.dialer.dialTcp({ host: o.server, port: o.port }, opts.signal), opts.signal) : await transport.connect(dialer, opts.signal);
     } catch (err) {
       if (err instanceof ProxyError && err.code === 'ABORTED') throw err;
       throw new ProxyError(err instanceof ProxyError ? err.code : 'DIAL_FAILED', `${who}: ${(err as Error).message}`, { cause: err });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../../common/log.js';
+import { boolLike, textLike } from '../../config/values.js';
 import { ProxyError } from '../../core/errors.js';
 import type { StreamLayer } from '../../core/stream-layer.js';
 import type { TlsOptions } from '../tls.js';
@@ -17,22 +18,18 @@ export interface PluginContext {
   readonly ca?: TlsOptions['ca'];
 }
 
-// mihomo decodes plugin-opts weakly ("true" strings, numbers as text)
-const bool = z.preprocess((v) => (typeof v === 'string' ? ['true', '1', 'yes', 'on'].includes(v.trim().toLowerCase()) : v), z.boolean());
-const text = z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
-
-const obfsSchema = z.looseObject({ mode: text.optional(), host: text.optional() });
+const obfsSchema = z.looseObject({ mode: textLike.optional(), host: textLike.optional() });
 const v2raySchema = z.looseObject({
-  mode: text.optional(),
-  host: text.optional(),
-  path: text.optional(),
-  tls: bool.optional(),
-  fingerprint: text.optional(),
-  headers: z.record(z.string(), text).optional(),
-  'skip-cert-verify': bool.optional(),
-  mux: bool.optional(),
-  'v2ray-http-upgrade': bool.optional(),
-  'v2ray-http-upgrade-fast-open': bool.optional(),
+  mode: textLike.optional(),
+  host: textLike.optional(),
+  path: textLike.optional(),
+  tls: boolLike.optional(),
+  fingerprint: textLike.optional(),
+  headers: z.record(z.string(), textLike).optional(),
+  'skip-cert-verify': boolLike.optional(),
+  mux: boolLike.optional(),
+  'v2ray-http-upgrade': boolLike.optional(),
+  'v2ray-http-upgrade-fast-open': boolLike.optional(),
 });
 
 /** The plugins we build (mihomo also knows shadow-tls and restls). */
