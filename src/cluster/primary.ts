@@ -9,6 +9,7 @@ import type {
   ConfigPatch,
   ConnectionView,
   ControlPlane,
+  DelayTest,
   DnsQueryView,
   GeneralView,
   LogView,
@@ -316,6 +317,15 @@ class Primary implements ClusterControl {
 
   proxy(name: string): ProxyView | undefined {
     return this.#view.control.proxy(name);
+  }
+
+  /** URL tests run in the primary itself: it has every outbound built (and dials nothing else) */
+  delay(name: string, test: DelayTest): Promise<number | undefined> {
+    return this.#view.control.delay(name, test);
+  }
+
+  groupDelay(group: string, test: DelayTest): Promise<Record<string, number> | undefined> {
+    return this.#view.control.groupDelay(group, test);
   }
 
   async select(group: string, member: string): Promise<boolean> {

@@ -37,6 +37,8 @@ export const generalSchema = z
     'skip-auth-prefixes': cidrList.default([]),
     'lan-allowed-ips': cidrList.default(['0.0.0.0/0', '::/0']),
     'lan-disallowed-ips': cidrList.default([]),
+    /** URL tests report the second request's time on one connection (see health/probe.ts) */
+    'unified-delay': boolLike.default(false),
     /** clash-ts extension: pre-handshaken TLS connections (see config/warm-pool.ts) */
     'warm-pool': warmPoolConfigSchema.default(WARM_POOL_CONFIG_DEFAULTS),
     /** clash-ts extension: node:cluster worker processes (see config/workers.ts); 0 = one per core */
@@ -52,6 +54,7 @@ export const generalSchema = z
     skipAuthPrefixes: r['skip-auth-prefixes'].map((s) => s.trim()),
     lanAllowedIps: r['lan-allowed-ips'].map((s) => s.trim()),
     lanDisallowedIps: r['lan-disallowed-ips'].map((s) => s.trim()),
+    unifiedDelay: r['unified-delay'],
     warmPool: r['warm-pool'],
     workers: r.workers,
   }));

@@ -203,7 +203,7 @@ describe('loadConfig: top-level keys', () => {
     const { warnings } = load(`
 mixed-port: 7890
 my-anchors: &a { x: 1 }
-unified-delay: true
+inbound-tfo: true
 tcp-concurrent: true
 geodata-mode: true
 profile: { store-selected: true }
@@ -216,7 +216,7 @@ rule-providers: {}
       warnings.map((w) => [w.path, w.line, w.message]),
       [
         ['my-anchors', 3, 'unknown key my-anchors, ignored'],
-        ['unified-delay', 4, 'unified-delay is not supported yet, ignored'],
+        ['inbound-tfo', 4, 'inbound-tfo is not supported yet, ignored'],
         ['tcp-concurrent', 5, 'tcp-concurrent is not supported yet, ignored'],
         ['geodata-mode', 6, 'geodata-mode is not supported yet, ignored'],
         ['profile', 7, 'profile is not supported yet, ignored'],

@@ -20,9 +20,9 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'lan-allowed-ips', 'lan-disallowed-ips', 'mode', 'log-level', 'ipv6', 'external-controller', 'external-ui',
     'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'rules', 'dns',
     // clash-ts extensions
-    'warm-pool', 'workers'].map((k) => [k, 'supported'] as const),
+    'unified-delay', 'warm-pool', 'workers'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
-  ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp', 'unified-delay',
+  ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
     'external-controller-pipe', 'external-controller-unix', 'external-controller-tls', 'external-controller-cors',
     'external-ui-url', 'external-ui-name', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',
     'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url', 'tcp-concurrent', 'find-process-mode',

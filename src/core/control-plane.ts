@@ -18,6 +18,19 @@ export interface ControlPlane {
    * group cannot be switched; in a cluster, once every worker applied it.
    */
   select(group: string, member: string): Promise<boolean>;
+  /**
+   * A URL test through one outbound (a group tests its current member), recorded in its delay
+   * history. Resolves with the delay in ms; rejects with ProxyError: DIAL_TIMEOUT when the
+   * timeout passed, another code when the test failed or the status was not expected; CONFIG
+   * for a bad URL or expected-status. Undefined for no such outbound.
+   */
+  delay(name: string, test: DelayTest): Promise<number | undefined>;
+  /**
+   * URL tests of every member of a group, at once: the delay of each member that answered as
+   * expected (members that failed are absent, as mihomo's /group/:name/delay). Undefined for no
+   * such group.
+   */
+  groupDelay(group: string, test: DelayTest): Promise<Record<string, number> | undefined>;
 
   /** live connections (in a cluster: as of the workers' last reports) */
   connections(): ConnectionView[];
@@ -51,6 +64,15 @@ export interface ControlPlane {
   dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView>;
 }
 
+/** What a URL test asks for. */
+export interface DelayTest {
+  /** http:// or https:// */
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** mihomo's expected-status (`200/302/400-503`); any status when absent */
+  readonly expected?: string;
+}
+
 /** One delay test result, as mihomo's history lists them. */
 export interface DelayRecord {
   /** when the test ran (epoch ms) */
@@ -71,6 +93,8 @@ export interface ProxyView {
   readonly now?: string;
   /** the last delay tests, oldest first (at most 10) */
   readonly history: readonly DelayRecord[];
+  /** false once its last URL test failed (true until tested, as mihomo) */
+  readonly alive: boolean;
 }
 
 /** One live connection. */

@@ -5,6 +5,7 @@ import type {
   ConfigPatch,
   ConnectionView,
   ControlPlane,
+  DelayTest,
   DnsQueryView,
   GeneralView,
   LogView,
@@ -16,6 +17,10 @@ import type {
   RuleView,
   TrafficView,
 } from '../core/control-plane.js';
+import { errorMessage, ProxyError } from '../core/errors.js';
+import { isGroup } from '../core/outbound.js';
+import { ExpectedStatus } from '../health/expected-status.js';
+import { recordedProbe, type ProbeOptions } from '../health/probe.js';
 import type { Host } from './host.js';
 import { connectionView, proxyView, proxyViews, ruleViews, selectIn } from './views.js';
 
@@ -65,15 +70,52 @@ export class HostControl implements ControlPlane {
   }
 
   proxies(): ProxyView[] {
-    return proxyViews(this.#host.generation);
+    return proxyViews(this.#host.generation, this.#host.delays);
   }
 
   proxy(name: string): ProxyView | undefined {
-    return proxyView(this.#host.generation, name);
+    return proxyView(this.#host.generation, this.#host.delays, name);
   }
 
   async select(group: string, member: string): Promise<boolean> {
     return selectIn(this.#host.generation, this.#host.selections, group, member);
+  }
+
+  async delay(name: string, test: DelayTest): Promise<number | undefined> {
+    const o = this.#host.generation.outbounds.get(name);
+    if (!o) return undefined;
+    return recordedProbe(o, name, this.#probe(test), this.#host.delays);
+  }
+
+  async groupDelay(group: string, test: DelayTest): Promise<Record<string, number> | undefined> {
+    const gen = this.#host.generation;
+    const g = gen.outbounds.get(group);
+    if (!g || !isGroup(g)) return undefined;
+    const probe = this.#probe(test);
+    const out: Record<string, number> = {};
+    await Promise.all(
+      [...new Set(g.members)].map(async (m) => {
+        const o = gen.outbounds.get(m);
+        if (!o) return;
+        try {
+          out[m] = await recordedProbe(o, m, probe, this.#host.delays);
+        } catch (err) {
+          this.#host.log.debug(`[URLTest] ${m}: ${errorMessage(err)}`);
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** The probe of a test request: the URL checked, the expected statuses parsed (CONFIG on error). */
+  #probe(test: DelayTest): ProbeOptions {
+    let expected: ExpectedStatus | undefined;
+    try {
+      expected = test.expected === undefined ? undefined : ExpectedStatus.parse(test.expected);
+    } catch (err) {
+      throw new ProxyError('CONFIG', errorMessage(err));
+    }
+    return { url: test.url, timeoutMs: test.timeoutMs, expected, unified: this.#host.config.general.unifiedDelay, ca: this.#host.probeCa };
   }
 
   connections(): ConnectionView[] {

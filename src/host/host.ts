@@ -10,6 +10,7 @@ import { createSystemResolver, type SystemResolver } from '../dns/system-resolve
 import { createGroupRegistry } from '../group/index.js';
 import type { GroupRegistry } from '../group/registry.js';
 import { SelectionStore } from '../group/selection-store.js';
+import { DelayHistory } from '../health/history.js';
 import { createListenerRegistry, type ListenerContext, type ListenerRegistry } from '../inbound/registry.js';
 import { createRegistry } from '../protocol/index.js';
 import type { ProxyRegistry } from '../protocol/registry.js';
@@ -47,6 +48,8 @@ export interface HostOptions {
   readonly transform?: (config: Config) => Config;
   /** parts that follow the config across reloads (the REST controller), applied after each swap */
   readonly services?: readonly HostService<Config>[];
+  /** extra trust anchors for https URL tests (tests run a private CA) */
+  readonly probeCa?: string | Buffer;
 }
 
 /** The typed events of a running core (library face). */
@@ -70,6 +73,9 @@ export class Host {
   readonly log: Logger;
   readonly tracker = new Tracker();
   readonly selections = new SelectionStore();
+  /** every proxy's last URL tests, by name (kept across reloads while the name exists) */
+  readonly delays = new DelayHistory();
+  readonly probeCa: string | Buffer | undefined;
   readonly warmPools: WarmPoolRegistry;
   /** the only surface the API, CLI, library and tests drive the core through */
   readonly control: ControlPlane;
@@ -104,6 +110,7 @@ export class Host {
     this.#transform = opts.transform;
     this.#bind = opts.bind ?? true;
     this.#services = opts.services ?? [];
+    this.probeCa = opts.probeCa;
     this.resolver = createSystemResolver({ ipv6: true, log });
     this.#dialer = createSystemDialer({ resolver: this.resolver });
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
@@ -237,6 +244,7 @@ export class Host {
     this.resolver.setIpv6(config.general.ipv6);
     this.#text = loaded.text;
     pruneSelections(gen, this.selections);
+    this.delays.prune((name) => gen.outbounds.has(name));
     const listeners = change ? await change.commit() : { kept: [], rebound: [], started: [], closed: [], failed: [] };
     await this.#applyServices(config);
     void gen.start();

@@ -2,31 +2,34 @@ import type { ConnectionView, ProxyView, RuleView } from '../core/control-plane.
 import { isGroup } from '../core/outbound.js';
 import { isSelectable } from '../group/registry.js';
 import type { SelectionStore } from '../group/selection-store.js';
+import type { DelayHistory } from '../health/history.js';
 import type { TrackedConnection } from '../tunnel/tracker.js';
 import type { Generation } from './generation.js';
 
 /** Every outbound of a generation as the control plane shows it. */
-export function proxyViews(gen: Generation): ProxyView[] {
+export function proxyViews(gen: Generation, delays: DelayHistory): ProxyView[] {
   const out: ProxyView[] = [];
   for (const name of gen.outbounds.keys()) {
-    const v = proxyView(gen, name);
+    const v = proxyView(gen, delays, name);
     if (v) out.push(v);
   }
   return out;
 }
 
 /** One outbound as the control plane shows it. */
-export function proxyView(gen: Generation, name: string): ProxyView | undefined {
+export function proxyView(gen: Generation, delays: DelayHistory, name: string): ProxyView | undefined {
   const o = gen.outbounds.get(name);
   if (!o) return undefined;
-  if (!isGroup(o)) return { name, type: o.type, udp: o.udp, history: [] };
+  const history = delays.of(name);
+  const alive = history.length === 0 || history[history.length - 1].delay > 0;
+  if (!isGroup(o)) return { name, type: o.type, udp: o.udp, history, alive };
   let udp: boolean;
   try {
     udp = o.udp;
   } catch {
     udp = false; // a member that vanished: the group cannot carry UDP now
   }
-  return { name, type: o.type, udp, all: [...o.members], now: o.now(), history: [] };
+  return { name, type: o.type, udp, all: [...o.members], now: o.now(), history, alive };
 }
 
 /** The compiled rules. */
