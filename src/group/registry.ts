@@ -1,6 +1,7 @@
 import type { Logger } from '../common/log.js';
 import type { Component } from '../core/component.js';
 import type { Outbound, ProxyGroup } from '../core/outbound.js';
+import type { ProxyProvider } from '../core/provider.js';
 import type { SelectionStore } from './selection-store.js';
 
 /** Finds an outbound by name; groups resolve members lazily so they may reference each other. */
@@ -20,6 +21,8 @@ export interface GroupContext {
   readonly lookup: OutboundLookup;
   /** the process's select choices, which outlive generations */
   readonly selections: SelectionStore;
+  /** the generation's proxy-providers by name (groups' `use:`) */
+  readonly providers: ReadonlyMap<string, ProxyProvider>;
   readonly log: Logger;
 }
 

@@ -4,6 +4,7 @@ import type { Component } from '../core/component.js';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import { errorMessage } from '../core/errors.js';
 import type { Dialer, Outbound } from '../core/outbound.js';
+import type { ProxyProvider } from '../core/provider.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Rule } from '../core/rule.js';
 import type { GroupRegistry, GroupSpec } from '../group/registry.js';
@@ -62,7 +63,9 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
       issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
     }
   }
-  const ctx = { lookup, selections: deps.selections, log: deps.log };
+  // proxy-providers are built here (before the groups that `use` them) once they exist
+  const providers = new Map<string, ProxyProvider>();
+  const ctx = { lookup, selections: deps.selections, providers, log: deps.log };
   const specs: (GroupSpec & { readonly path: string; readonly line?: number })[] = [...config.proxyGroups];
   if (!outbounds.has(GLOBAL) && !specs.some((g) => g.name === GLOBAL)) {
     const members = ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)];
