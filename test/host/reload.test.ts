@@ -13,7 +13,7 @@ import { freePort } from '../support/ports.js';
 import { socks5UdpAssociate } from '../support/socks-client.js';
 import { tcpEcho, udpEcho, type Local } from '../support/servers.js';
 import { eventually } from '../cluster/load.js';
-import { HashedTunnel, openTunnels, replyCode } from './tunnels.js';
+import { HashedTunnel, holdPort, openTunnels, replyCode } from './tunnels.js';
 
 const TUNNELS = 1000;
 
@@ -201,9 +201,8 @@ describe('listener diff', () => {
     assert.equal(await accepts(http), false, 'the removed http listener is closed');
 
     // a reload whose new listener cannot bind changes nothing
-    const blocker = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((res) => blocker.once('listening', res));
-    const taken = (blocker.address() as net.AddressInfo).port;
+    const held = await holdPort();
+    const taken = held.port;
     try {
       const before = host.generation.id;
       const extra = [`  - { name: t1, type: socks, listen: 127.0.0.1, port: ${taken} }`, `  - { name: t2, type: http, listen: 127.0.0.1, port: 0 }`];
@@ -213,7 +212,7 @@ describe('listener diff', () => {
       assert.equal(host.inbound('t2'), undefined, 'the listener that did bind was closed again');
       assert.equal(await accepts(socksB), true, 's1 still bound');
     } finally {
-      blocker.close();
+      held.release();
     }
     // PATCH-style port change: the mixed listener moves, its live tunnel stays
     const moved = await freePort();

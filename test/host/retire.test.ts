@@ -4,9 +4,7 @@
  * active handles come back to what the process had before that generation existed.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../src/common/log.js';
 import type { Component } from '../../src/core/component.js';
@@ -17,7 +15,7 @@ import { testCerts } from '../support/certs.js';
 import { freePort } from '../support/ports.js';
 import { tcpEcho, type Local } from '../support/servers.js';
 import { eventually } from '../cluster/load.js';
-import { openTunnels } from './tunnels.js';
+import { holdPort, openTunnels } from './tunnels.js';
 
 /** A component whose only job is a timer: visible in the active handles while it runs. */
 class Ticker implements Component {
@@ -133,14 +131,13 @@ test('a config that fails to build starts nothing', async () => {
   await assert.rejects(host.reload(bad), /nowhere/);
   assert.equal(tickers.length, before, 'the loader refused it before any group was built');
   // a listener that cannot bind fails after the build: the built generation is closed unstarted
-  const blocker = net.createServer().listen(0, '127.0.0.1');
-  await once(blocker, 'listening');
-  const taken = (blocker.address() as net.AddressInfo).port;
+  const held = await holdPort();
+  const taken = held.port;
   const blocked = [`mixed-port: ${taken}`, 'proxy-groups:', '  - { name: tick, type: ticker, proxies: [DIRECT] }', 'rules:', '  - MATCH,tick', ''].join('\n');
   try {
     await assert.rejects(host.reload(blocked), /EADDRINUSE/);
   } finally {
-    blocker.close();
+    held.release();
   }
   const t = tickers[tickers.length - 1];
   assert.equal(t.started, 0, 'never started');

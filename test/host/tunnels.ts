@@ -2,6 +2,8 @@
 // keeping running hashes of what it sent and what came back, so a dropped or corrupted byte anywhere
 // (inbound, relay, outbound) shows as a mismatch.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import type net from 'node:net';
 import { socks5Connect } from '../support/socks-client.js';
 
@@ -90,4 +92,11 @@ export async function replyCode(proxyPort: number, echoPort: number): Promise<nu
     if (rep === undefined) throw err;
     return rep;
   }
+}
+
+/** A port held by a plain listener of this process, so a core that tries to bind it fails. */
+export async function holdPort(): Promise<{ port: number; release(): void }> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as AddressInfo).port, release: () => void server.close() };
 }
