@@ -9,8 +9,8 @@ import { encodeConnectRequest, type ConnectRequestOptions } from './codec/connec
 import { parseConnectResponse, type ResponseHead } from './codec/response-head.js';
 import { httpSchema, type HttpOptions } from './options.js';
 import { basicsDialer, proxyTls } from './proxy-basics.js';
-import { readMessage } from './read-message.js';
-import { withServerStream } from './server-stream.js';
+import { readMessage } from '../common/read-message.js';
+import { withServerStream } from '../common/server-stream.js';
 
 /** Everything an HTTP proxy outbound needs, resolved from its options. */
 export interface HttpOutboundConfig {

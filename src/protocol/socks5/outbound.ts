@@ -6,7 +6,7 @@ import type { Dialer, Outbound, PacketConn } from '../../core/outbound.js';
 import type { TlsOptions } from '../../transport/tls.js';
 import type { WarmPoolLookup } from '../../transport/warm-connect.js';
 import { basicsDialer, proxyTls } from '../http/proxy-basics.js';
-import { withServerStream } from '../http/server-stream.js';
+import { withServerStream } from '../common/server-stream.js';
 import type { ProxyDefinition } from '../registry.js';
 import { socks5Handshake, type Socks5Auth } from './client-handshake.js';
 import { SOCKS5 } from './codec/handshake.js';

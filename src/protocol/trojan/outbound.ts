@@ -4,7 +4,7 @@ import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
-import { HeaderStream, openHeaderStream } from '../vless/header-stream.js';
+import { HeaderStream, openHeaderStream } from '../common/header-stream.js';
 import { StreamPacketConn } from '../vless/stream-packet-conn.js';
 import { encodeTrojanRequest, TROJAN_CMD, trojanPasswordKey, type TrojanCommand } from './codec/header.js';
 import { encodeTrojanPacket, TrojanPacketDecoder } from './codec/packet.js';

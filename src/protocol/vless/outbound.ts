@@ -11,7 +11,7 @@ import { encodeVlessRequest, parseVlessResponse, VLESS_CMD, type VlessCommand } 
 import { encodeLengthFrames, LengthFrameDecoder } from './codec/packet.js';
 import { uuidBytes } from './codec/uuid.js';
 import { encodeXudpFrame, XudpDecoder } from './codec/xudp.js';
-import { HeaderStream, openHeaderStream } from './header-stream.js';
+import { HeaderStream, openHeaderStream } from '../common/header-stream.js';
 import { vlessPacketEncoding, vlessSchema, type VlessOptions } from './options.js';
 import { StreamPacketConn } from './stream-packet-conn.js';
 import { PerDestinationPacketConn } from './udp-per-destination.js';

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { formatIPv6, ipWords, wordsFromBytes } from '../../../common/cidr.js';
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import type { ParseStep } from '../../http/read-message.js';
+import type { ParseStep } from '../../common/read-message.js';
 
 /** SOCKS5 address types (RFC 1928 §5). */
 export const ATYP = { IPV4: 1, DOMAIN: 3, IPV6: 4 } as const;

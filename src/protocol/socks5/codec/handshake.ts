@@ -1,6 +1,6 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import type { ParseStep } from '../../http/read-message.js';
+import type { ParseStep } from '../../common/read-message.js';
 import { encodeSocksAddress, parseSocksAddress } from './address.js';
 
 /** The SOCKS5 numbers a client needs (RFC 1928, RFC 1929). */
