@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { formatIPv6, ipWords } from '../../common/cidr.js';
+import { formatIPv6, ipWords, wordsFromBytes } from '../../common/cidr.js';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
 
@@ -112,7 +112,7 @@ function ipv6Host(buf: Buffer, at: number): string {
   let mapped = buf[at + 10] === 0xff && buf[at + 11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (buf[at + i] !== 0) mapped = false;
   if (mapped) return `${buf[at + 12]}.${buf[at + 13]}.${buf[at + 14]}.${buf[at + 15]}`;
-  return formatIPv6(Uint32Array.of(buf.readUInt32BE(at), buf.readUInt32BE(at + 4), buf.readUInt32BE(at + 8), buf.readUInt32BE(at + 12)));
+  return formatIPv6(wordsFromBytes(buf, at));
 }
 
 /** A domain field's text: an IP literal unbracketed (mapped IPv6 as IPv4), anything else as is. */
