@@ -11,14 +11,14 @@ import type { ConnectionHandler, TcpReply } from '../core/inbound.js';
 import type { Metadata } from '../core/metadata.js';
 import { dial, FakeHandler, openFds, Reader, startEchoServer, startTestInbound, waitFor } from './fakes.test.js';
 import { isSourceAllowed } from './listener.js';
-import { encodeAddress } from './socks-codec.js';
+import { encodeSocksAddress } from '../protocol/common/socks-address.js';
 
 const list = (...c: string[]): CidrList => CidrList.parse(c);
 
 /** SOCKS5 no-auth CONNECT; resolves with the reader after the reply (or rejects if closed). */
 async function socksConnect(proxy: Address, dest: Address): Promise<Reader> {
   const r = new Reader(await dial(proxy));
-  r.socket.write(Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0]), encodeAddress(dest)]));
+  r.socket.write(Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0]), encodeSocksAddress(dest)]));
   await r.read(2);
   const rep = await r.read(10);
   assert.equal(rep[1], 0);
@@ -92,7 +92,7 @@ describe('listener', () => {
       // datagrams follow the same policy
       const u6 = createSocket('udp6');
       const u4 = createSocket('udp4');
-      const dgram = Buffer.concat([Buffer.from([0, 0, 0]), encodeAddress(echo.address), Buffer.from('x')]);
+      const dgram = Buffer.concat([Buffer.from([0, 0, 0]), encodeSocksAddress(echo.address), Buffer.from('x')]);
       await new Promise<void>((resolve) => u6.send(dgram, port, '::1', () => resolve()));
       await new Promise<void>((resolve) => u4.send(dgram, port, '127.0.0.1', () => resolve()));
       await waitFor(() => h.udp.length === 1);
@@ -164,7 +164,7 @@ describe('listener', () => {
     try {
       // SOCKS5 with bytes pipelined behind the request
       const r = new Reader(await dial(inbound.address()));
-      r.socket.write(Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0]), encodeAddress(echo.address), Buffer.from('early')]));
+      r.socket.write(Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0]), encodeSocksAddress(echo.address), Buffer.from('early')]));
       await r.read(12);
       assert.equal((await r.read(5)).toString(), 'early');
       r.socket.write('later');

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
-import { formatIPv6, ipWords, wordsFromBytes } from '../common/cidr.js';
+import { ipWords } from '../common/cidr.js';
 import type { Address } from '../core/address.js';
+import { errorMessage } from '../core/errors.js';
+import { readSocksAddress, socksAddressSize, writeSocksAddress, type Decoded } from '../protocol/common/socks-address.js';
 
 /**
  * SOCKS4/4a and SOCKS5 (RFC 1928, RFC 1929) wire format, server side: pure functions on Buffers.
@@ -78,33 +80,18 @@ export function parseUserPass(buf: Buffer): Parsed<{ readonly username: string; 
   };
 }
 
-/** ATYP ADDR PORT at `offset` (the SOCKS5 address form, also used in UDP headers). */
+/**
+ * ATYP ADDR PORT at `offset` (the SOCKS5 address form, also used in UDP headers), read by the
+ * one address codec (protocol/common/socks-address.ts); its PROTOCOL errors answer REP 8.
+ */
 export function parseAddress(buf: Buffer, offset: number): Parsed<Address> {
-  if (buf.length < offset + 1) return MORE;
-  const atyp = buf[offset];
-  let hostEnd: number;
-  let host: string;
-  if (atyp === 1) {
-    hostEnd = offset + 5;
-    if (buf.length < hostEnd + 2) return MORE;
-    host = `${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}.${buf[offset + 4]}`;
-  } else if (atyp === 4) {
-    hostEnd = offset + 17;
-    if (buf.length < hostEnd + 2) return MORE;
-    host = ipv6Text(buf, offset + 1);
-  } else if (atyp === 3) {
-    if (buf.length < offset + 2) return MORE;
-    const len = buf[offset + 1];
-    if (len === 0) return bad('empty domain name', SOCKS5.REP_ADDRESS_NOT_SUPPORTED);
-    hostEnd = offset + 2 + len;
-    if (buf.length < hostEnd + 2) return MORE;
-    host = buf.toString('utf8', offset + 2, hostEnd);
-    // An IPv6 literal sent as a "domain" may come bracketed; hosts are kept unbracketed.
-    if (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6) host = host.slice(1, -1);
-  } else {
-    return bad(`address type ${atyp}`, SOCKS5.REP_ADDRESS_NOT_SUPPORTED);
+  let a: Decoded<Address> | undefined;
+  try {
+    a = readSocksAddress(buf, offset);
+  } catch (err) {
+    return bad(errorMessage(err), SOCKS5.REP_ADDRESS_NOT_SUPPORTED);
   }
-  return { kind: 'ok', value: { host, port: buf.readUInt16BE(hostEnd) }, length: hostEnd + 2 - offset };
+  return a === undefined ? MORE : { kind: 'ok', value: a.value, length: a.length };
 }
 
 /** The SOCKS5 request: VER CMD RSV ATYP DST.ADDR DST.PORT. */
@@ -147,34 +134,13 @@ export function parseSocks4Request(
   return { kind: 'ok', value: { command: buf[1], address: { host, port }, userId: user.value }, length };
 }
 
-/** ATYP ADDR PORT for an IP literal or a domain (IPv4-mapped IPv6 is written as IPv4). */
-export function encodeAddress(a: Address): Buffer {
-  const words = ipWords(a.host);
-  let out: Buffer;
-  if (words) {
-    out = Buffer.allocUnsafe(1 + words.length * 4 + 2);
-    out[0] = words.length === 1 ? 1 : 4;
-    for (let i = 0; i < words.length; i++) out.writeUInt32BE(words[i], 1 + i * 4);
-  } else {
-    const name = Buffer.from(a.host, 'utf8');
-    if (name.length > 255) throw new RangeError(`domain name too long for SOCKS: ${name.length} bytes`);
-    out = Buffer.allocUnsafe(2 + name.length + 2);
-    out[0] = 3;
-    out[1] = name.length;
-    name.copy(out, 2);
-  }
-  out.writeUInt16BE(a.port & 0xffff, out.length - 2);
-  return out;
-}
-
 /** VER REP RSV BND.ADDR BND.PORT */
 export function encodeReply(rep: number, bind: Address): Buffer {
-  const addr = encodeAddress(bind);
-  const out = Buffer.allocUnsafe(3 + addr.length);
+  const out = Buffer.allocUnsafe(3 + socksAddressSize(bind));
+  writeSocksAddress(out, 3, bind);
   out[0] = SOCKS5.VERSION;
   out[1] = rep;
   out[2] = 0;
-  addr.copy(out, 3);
   return out;
 }
 
@@ -206,19 +172,10 @@ export function decodeUdpHeader(dgram: Buffer): UdpHeader | undefined {
 
 /** RSV RSV FRAG(0) ATYP ADDR PORT: the header to prepend to a datagram sent to the client. */
 export function encodeUdpHeader(from: Address): Buffer {
-  const addr = encodeAddress(from);
-  const out = Buffer.allocUnsafe(3 + addr.length);
+  const out = Buffer.allocUnsafe(3 + socksAddressSize(from));
+  writeSocksAddress(out, 3, from);
   out[0] = 0;
   out[1] = 0;
   out[2] = 0;
-  addr.copy(out, 3);
   return out;
-}
-
-/** 16 bytes at `at` as IPv6 text (RFC 5952 zero compression); IPv4-mapped become dotted IPv4. */
-export function ipv6Text(buf: Buffer, at: number): string {
-  let mapped = buf[at + 10] === 0xff && buf[at + 11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) if (buf[at + i] !== 0) mapped = false;
-  if (mapped) return `${buf[at + 12]}.${buf[at + 13]}.${buf[at + 14]}.${buf[at + 15]}`;
-  return formatIPv6(wordsFromBytes(buf, at));
 }

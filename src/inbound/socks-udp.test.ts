@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Address } from '../core/address.js';
 import type { Inbound } from '../core/inbound.js';
 import { dial, FakeHandler, Reader, startTestInbound, waitFor } from './fakes.test.js';
-import { decodeUdpHeader, encodeAddress, encodeUdpHeader } from './socks-codec.js';
+import { encodeSocksAddress } from '../protocol/common/socks-address.js';
+import { decodeUdpHeader, encodeUdpHeader } from './socks-codec.js';
 
 function bindUdp(type: 'udp4' | 'udp6', host: string): Promise<UdpSocket> {
   const s = createSocket(type);
@@ -29,7 +30,7 @@ async function associate(inbound: Inbound): Promise<{ relay: Address; control: R
   const r = new Reader(s);
   s.write(Buffer.from([5, 1, 0]));
   await r.read(2);
-  s.write(Buffer.concat([Buffer.from([5, 3, 0]), encodeAddress({ host: '0.0.0.0', port: 0 })]));
+  s.write(Buffer.concat([Buffer.from([5, 3, 0]), encodeSocksAddress({ host: '0.0.0.0', port: 0 })]));
   const rep = await r.read(4);
   assert.equal(rep[1], 0);
   const body = await r.read(rep[3] === 1 ? 6 : 18);

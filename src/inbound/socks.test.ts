@@ -6,10 +6,10 @@ import type { Address } from '../core/address.js';
 import { ProxyError } from '../core/errors.js';
 import type { Inbound } from '../core/inbound.js';
 import { dial, FakeHandler, listenTcp, Reader, startEchoServer, startTestInbound, waitFor } from './fakes.test.js';
-import { encodeAddress } from './socks-codec.js';
+import { encodeSocksAddress } from '../protocol/common/socks-address.js';
 
 function request(cmd: number, dest: Address): Buffer {
-  return Buffer.concat([Buffer.from([5, cmd, 0]), encodeAddress(dest)]);
+  return Buffer.concat([Buffer.from([5, cmd, 0]), encodeSocksAddress(dest)]);
 }
 
 function userPass(user: string, pass: string): Buffer {

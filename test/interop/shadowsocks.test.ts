@@ -10,7 +10,7 @@ import { createSystemResolver, type SystemResolver } from '../../src/dns/system-
 import type { OutboundDeps } from '../../src/protocol/registry.js';
 import { ssSchema } from '../../src/protocol/shadowsocks/options.js';
 import { createShadowsocks } from '../../src/protocol/shadowsocks/outbound.js';
-import { startSsServer, type SsServer } from '../../src/protocol/shadowsocks/server.js';
+import { startSsServer, type SsServer } from '../support/ss-server.js';
 import { createSystemDialer } from '../../src/transport/system-dialer.js';
 import { conformance, type ConformanceSetup } from '../conformance/suite.js';
 import { socks5Connect, socks5UdpAssociate } from '../support/socks-client.js';

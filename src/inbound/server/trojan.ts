@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
-import { decodeSocksAddress } from '../../protocol/trojan/codec/address.js';
+import { readSocksAddress } from '../../protocol/common/socks-address.js';
 import { TROJAN_CMD, trojanPasswordKey } from '../../protocol/trojan/codec/header.js';
 import { encodeTrojanPacket, TrojanPacketDecoder } from '../../protocol/trojan/codec/packet.js';
 import type { ServerContext } from './context.js';
@@ -34,7 +34,7 @@ export function trojanRequestParser(users: ReadonlyMap<string, string>): Request
     if (buf[KEY] !== 0x0d || buf[KEY + 1] !== 0x0a) throw new ProxyError('PROTOCOL', 'Trojan key without CRLF');
     const command = buf[KEY + 2];
     if (command !== TROJAN_CMD.CONNECT && command !== TROJAN_CMD.UDP_ASSOCIATE) throw new ProxyError('PROTOCOL', `Trojan command ${command}`);
-    const a = decodeSocksAddress(buf, KEY + 3);
+    const a = readSocksAddress(buf, KEY + 3);
     if (a === undefined) return undefined;
     const end = KEY + 3 + a.length;
     if (buf.length < end + 2) return undefined;

@@ -10,8 +10,8 @@ import type { ProxyDefinition } from '../registry.js';
 import { encodeConnectRequest, type ConnectRequestOptions } from './codec/connect-request.js';
 import { parseConnectResponse, type ResponseHead } from './codec/response-head.js';
 import { httpSchema, type HttpOptions } from './options.js';
-import { readMessage } from './read-message.js';
-import { withServerStream } from './server-stream.js';
+import { readMessage } from '../common/read-message.js';
+import { withServerStream } from '../common/server-stream.js';
 
 /** Everything an HTTP proxy outbound needs, resolved from its options. */
 export interface HttpOutboundConfig {

@@ -16,7 +16,7 @@ import { createSystemDialer } from '../../transport/system-dialer.js';
 import type { OutboundDeps } from '../registry.js';
 import { ssSchema } from './options.js';
 import { createShadowsocks, shadowsocksDefinition } from './outbound.js';
-import { startSsServer, type SsServer } from './server.js';
+import { startSsServer, type SsServer } from '../../../test/support/ss-server.js';
 
 let resolver: SystemResolver;
 let deps: OutboundDeps;

@@ -14,7 +14,7 @@ import { uotDestination } from './codec/uot.js';
 import { ssSchema, type SsOptions } from './options.js';
 import { clientKeys, clientPacketCrypto, clientStream, type ClientKeys } from './session.js';
 import { SsPacketConn } from './udp-conn.js';
-import { UotPacketConn } from './uot-conn.js';
+import { uotPacketConn } from './uot-conn.js';
 
 /** Builds the SIP003 plugin layer of a proxy; undefined when it has none. */
 export type PluginBuilder = (o: SsOptions, deps: OutboundDeps) => StreamLayer | undefined;
@@ -71,7 +71,7 @@ export function createShadowsocks(o: SsOptions, deps: OutboundDeps, extras: SsEx
     dialTcp: (meta: Metadata, opts: DialOptions) => connect(meta.destination, opts),
     async dialUdp(meta: Metadata, opts: DialOptions): Promise<PacketConn> {
       if (o.udp !== true) throw new ProxyError('UNSUPPORTED', `${label} has udp disabled`);
-      if (uot) return new UotPacketConn(await connect(uotDestination(uotVersion), opts), uotVersion, meta.destination);
+      if (uot) return uotPacketConn(await connect(uotDestination(uotVersion), opts), uotVersion, meta.destination);
       let inner: PacketConn;
       try {
         inner = await (opts.dialer ?? own).dialUdp(opts.signal);

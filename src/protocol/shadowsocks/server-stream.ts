@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
-import { readAddress } from './codec/address.js';
+import { readSocksAddress } from '../common/socks-address.js';
 import { AeadDecoder, AeadEncoder } from './codec/aead-framing.js';
 import { Aead2022ServerDecoder, Aead2022ServerEncoder, type Request2022 } from './codec/aead2022-server.js';
 import { CipherDuplex } from './codec/cipher-duplex.js';
@@ -44,15 +44,15 @@ class AddressFirst implements Decoder {
     if (parts.length === 0) return;
     const head = Buffer.concat([this.#head, ...parts]);
     parts.length = 0;
-    const a = readAddress(head, 0);
+    const a = readSocksAddress(head, 0);
     if (a === undefined) {
       if (head.length >= MAX_ADDRESS) throw new ProxyError('PROTOCOL', 'no address in the request');
       this.#head = head;
       return;
     }
     this.#head = undefined;
-    this.#onAddress(a.address);
-    if (a.end < head.length) out.push(head.subarray(a.end));
+    this.#onAddress(a.value);
+    if (a.length < head.length) out.push(head.subarray(a.length));
   }
 
   end(): void {

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
-import { encodeAddress } from './codec/address.js';
+import { encodeSocksAddress } from '../common/socks-address.js';
 import { Aead2022ClientDecoder, Aead2022ClientEncoder, type Session2022 } from './codec/aead2022-client.js';
 import { AeadDecoder, AeadEncoder } from './codec/aead-framing.js';
 import { CipherDuplex } from './codec/cipher-duplex.js';
@@ -54,15 +54,15 @@ export function clientStream(inner: Duplex, keys: ClientKeys, dest: Address, lab
       break;
     }
     case 'aead':
-      encoder = new AeadEncoder(spec, keys.key, encodeAddress(dest));
+      encoder = new AeadEncoder(spec, keys.key, encodeSocksAddress(dest));
       decoder = new AeadDecoder(spec, keys.key);
       break;
     case 'stream':
-      encoder = new StreamEncoder(spec, keys.key, encodeAddress(dest));
+      encoder = new StreamEncoder(spec, keys.key, encodeSocksAddress(dest));
       decoder = new StreamDecoder(spec, keys.key);
       break;
     default:
-      encoder = new PlainEncoder(encodeAddress(dest));
+      encoder = new PlainEncoder(encodeSocksAddress(dest));
       decoder = new PlainDecoder();
   }
   return new CipherDuplex(inner, encoder, decoder, { holdMs: HEADER_HOLD_MS, label });

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
-import { readMessage } from '../http/read-message.js';
+import { readMessage } from '../common/read-message.js';
 import {
   encodeGreeting,
   encodeRequest,

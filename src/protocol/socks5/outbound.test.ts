@@ -9,7 +9,7 @@ import { hasCode, ProxyError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import { createSystemResolver } from '../../dns/system-resolver.js';
 import { createSystemDialer } from '../../transport/system-dialer.js';
-import { encodeSocksAddress } from './codec/address.js';
+import { encodeSocksAddress } from '../common/socks-address.js';
 import { decodeUdpFrame, encodeUdpFrame } from './codec/udp-frame.js';
 import { socks5Schema } from './options.js';
 import { createSocks5Outbound, socks5Definition, type Socks5OutboundConfig } from './outbound.js';

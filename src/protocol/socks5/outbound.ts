@@ -7,7 +7,7 @@ import type { TlsOptions } from '../../transport/tls.js';
 import type { WarmPoolLookup } from '../../transport/warm-connect.js';
 import { proxyDialer } from '../common/dial-options.js';
 import { proxyTls } from '../common/proxy-tls.js';
-import { withServerStream } from '../http/server-stream.js';
+import { withServerStream } from '../common/server-stream.js';
 import type { ProxyDefinition } from '../registry.js';
 import { socks5Handshake, type Socks5Auth } from './client-handshake.js';
 import { SOCKS5 } from './codec/handshake.js';

@@ -3,7 +3,7 @@ import { ipWords } from '../../common/cidr.js';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
 import type { PacketConn } from '../../core/outbound.js';
-import { encodeSocksAddress } from './codec/address.js';
+import { encodeSocksAddress } from '../common/socks-address.js';
 import { decodeUdpFrame, encodeUdpFrame } from './codec/udp-frame.js';
 
 function sameIp(a: string, b: string): boolean {

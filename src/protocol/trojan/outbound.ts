@@ -5,8 +5,8 @@ import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
 import { buildTransport, hostPort, type Transport } from '../../transport/build.js';
 import { proxyDialer } from '../common/dial-options.js';
 import type { OutboundDeps, ProxyDefinition } from '../registry.js';
-import { HeaderStream, openHeaderStream } from '../vless/header-stream.js';
-import { StreamPacketConn } from '../vless/stream-packet-conn.js';
+import { HeaderStream, openHeaderStream } from '../common/header-stream.js';
+import { StreamPacketConn, type DatagramSink, type PacketFraming } from '../common/stream-packet-conn.js';
 import { encodeTrojanRequest, TROJAN_CMD, trojanPasswordKey, type TrojanCommand } from './codec/header.js';
 import { encodeTrojanPacket, TrojanPacketDecoder } from './codec/packet.js';
 import { trojanSchema, type TrojanOptions } from './options.js';
@@ -52,15 +52,24 @@ export function createTrojan(o: TrojanOptions, deps: OutboundDeps, extras: Troja
     dialTcp: (meta: Metadata, opts: DialOptions): Promise<Duplex> => open(TROJAN_CMD.CONNECT, meta.destination, opts),
     async dialUdp(meta: Metadata, opts: DialOptions): Promise<PacketConn> {
       const s = await open(TROJAN_CMD.UDP_ASSOCIATE, meta.destination, opts);
-      const decoder = new TrojanPacketDecoder();
-      return new StreamPacketConn(
-        s,
-        { encode: (data, to) => encodeTrojanPacket(to, data), decode: (chunk) => ({ packets: decoder.push(chunk) }) },
-        meta.destination,
-      );
+      return new StreamPacketConn(s, new TrojanFraming(), meta.destination);
     },
     close: () => transport.close(),
   };
+}
+
+/** UDP ASSOCIATE frames: each datagram with its own address, both ways. */
+class TrojanFraming implements PacketFraming {
+  readonly #decoder = new TrojanPacketDecoder();
+
+  encode(data: Buffer, to: Address): Buffer {
+    return encodeTrojanPacket(to, data);
+  }
+
+  decode(chunk: Buffer, sink: DatagramSink): boolean {
+    for (const p of this.#decoder.push(chunk)) sink.datagram(p.data, p.from);
+    return false;
+  }
 }
 
 /** `type: trojan` proxies. */

@@ -11,10 +11,10 @@ import type { OutboundDeps, ProxyDefinition } from '../registry.js';
 import { encodeVlessRequest, parseVlessResponse, VLESS_CMD, type VlessCommand } from './codec/header.js';
 import { encodeLengthFrames, LengthFrameDecoder } from './codec/packet.js';
 import { uuidBytes } from './codec/uuid.js';
-import { encodeXudpFrame, XudpDecoder } from './codec/xudp.js';
-import { HeaderStream, openHeaderStream } from './header-stream.js';
+import { HeaderStream, openHeaderStream } from '../common/header-stream.js';
+import { StreamPacketConn, type DatagramSink, type PacketFraming } from '../common/stream-packet-conn.js';
+import { encodeXudpFrame, XudpDecoder } from '../common/xudp.js';
 import { vlessPacketEncoding, vlessSchema, type VlessOptions } from './options.js';
-import { StreamPacketConn } from './stream-packet-conn.js';
 import { PerDestinationPacketConn } from './udp-per-destination.js';
 
 /** Test hooks: trust anchors for a private CA. */
@@ -56,18 +56,7 @@ export function createVless(o: VlessOptions, deps: OutboundDeps, extras: VlessEx
 
   async function plainLeg(to: Address, opts: DialOptions): Promise<PacketConn> {
     const s = await open(VLESS_CMD.UDP, to, opts);
-    const decoder = new LengthFrameDecoder();
-    return new StreamPacketConn(
-      s,
-      {
-        encode: (data) => {
-          const frames = encodeLengthFrames(data);
-          return frames.length === 1 ? frames[0] : Buffer.concat(frames);
-        },
-        decode: (chunk) => ({ packets: decoder.push(chunk).map((data) => ({ data })) }),
-      },
-      to,
-    );
+    return new StreamPacketConn(s, new LengthFraming(), to);
   }
 
   return {
@@ -88,23 +77,46 @@ export function createVless(o: VlessOptions, deps: OutboundDeps, extras: VlessEx
       }
       const s = await open(VLESS_CMD.MUX, undefined, opts);
       const gid = createHmac('sha256', gidKey).update(formatAddress(meta.source)).digest().subarray(0, 8);
-      const decoder = new XudpDecoder();
-      let first = true;
-      return new StreamPacketConn(
-        s,
-        {
-          encode: (data, to) => {
-            const frame = encodeXudpFrame(first, to, data, gid);
-            first = false;
-            return frame;
-          },
-          decode: (chunk) => decoder.push(chunk),
-        },
-        dest,
-      );
+      return new StreamPacketConn(s, new XudpFraming(gid), dest);
     },
     close: () => transport.close(),
   };
+}
+
+/** VLESS UDP (command 2): length-prefixed datagrams, all to the request's destination. */
+class LengthFraming implements PacketFraming {
+  readonly #decoder = new LengthFrameDecoder();
+
+  encode(data: Buffer): Buffer | undefined {
+    const frames = encodeLengthFrames(data);
+    return frames.length === 0 ? undefined : frames.length === 1 ? frames[0] : Buffer.concat(frames);
+  }
+
+  decode(chunk: Buffer, sink: DatagramSink): boolean {
+    for (const data of this.#decoder.push(chunk)) sink.datagram(data, undefined);
+    return false;
+  }
+}
+
+/** XUDP (command Mux): each datagram a Mux.Cool frame naming its address; the first one New, with the GlobalID. */
+class XudpFraming implements PacketFraming {
+  readonly #decoder = new XudpDecoder();
+  readonly #globalId: Buffer;
+  #first = true;
+
+  constructor(globalId: Buffer) {
+    this.#globalId = globalId;
+  }
+
+  encode(data: Buffer, to: Address): Buffer {
+    const frame = encodeXudpFrame(this.#first, to, data, this.#globalId);
+    this.#first = false;
+    return frame;
+  }
+
+  decode(chunk: Buffer, sink: DatagramSink): boolean {
+    return this.#decoder.push(chunk, sink);
+  }
 }
 
 /** `type: vless` proxies. */

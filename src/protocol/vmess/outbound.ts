@@ -12,7 +12,7 @@ import { encodeRequest, COMMAND } from './codec/request.js';
 import { newSession, type SecurityName } from './codec/session.js';
 import { isUuidText, userIdBytes, userKeys } from './codec/user.js';
 import { packetEncoding, vmessSchema, type VmessOptions } from './options.js';
-import { VmessPacketConn } from './packet-conn.js';
+import { vmessPacketConn } from './packet-conn.js';
 
 /** Extra construction knobs (tests): trust anchors for a private CA. */
 export interface VmessExtras {
@@ -63,7 +63,7 @@ export function createVmess(o: VmessOptions, deps: OutboundDeps, extras: VmessEx
       const session = newSession({ ...params, command: xudp ? COMMAND.MUX : COMMAND.UDP, destination: meta.destination });
       const head = seal(encodeRequest(session.request));
       const inner = await connect(opts);
-      return new VmessPacketConn(inner, session, head, { destination: meta.destination, xudp, proxyName: o.name });
+      return vmessPacketConn(inner, session, head, { destination: meta.destination, xudp, proxyName: o.name });
     },
     close: () => transport.close(),
   };

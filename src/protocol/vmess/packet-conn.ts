@@ -2,14 +2,12 @@ import type { Duplex } from 'node:stream';
 import type { Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
 import type { PacketConn } from '../../core/outbound.js';
+import { StreamPacketConn, type DatagramSink, type PacketFraming } from '../common/stream-packet-conn.js';
+import { encodeXudpFrame, XudpDecoder } from '../common/xudp.js';
 import { ByteQueue } from './codec/byte-queue.js';
 import { ChunkReader, ChunkWriter, maxPacketPayload } from './codec/chunk.js';
 import { openResponseHeader } from './codec/response.js';
 import type { VmessSession } from './codec/session.js';
-import { encodeXudpFrame, readXudpFrame } from './codec/xudp.js';
-
-/** Above this much unsent data on the stream, datagrams are dropped rather than queued. */
-const MAX_QUEUED = 1 << 20;
 
 const sameAddress = (a: Address, b: Address): boolean => a.port === b.port && a.host.toLowerCase() === b.host.toLowerCase();
 
@@ -18,98 +16,63 @@ const sameAddress = (a: Address, b: Address): boolean => a.port === b.port && a.
  * MUX); otherwise (packet-encoding none) the stream is bound to `destination` (command UDP), one
  * chunk per datagram, and datagrams to any other address are dropped, as mihomo does.
  */
-export class VmessPacketConn implements PacketConn {
-  readonly #inner: Duplex;
+export function vmessPacketConn(inner: Duplex, session: VmessSession, sealedHeader: Buffer, o: { destination: Address; xudp: boolean; proxyName: string }): PacketConn {
+  return new StreamPacketConn(inner, new VmessPacketFraming(session, sealedHeader, o), o.destination);
+}
+
+/** The sealed request header rides with the first datagram; the response header opens the reply stream. */
+class VmessPacketFraming implements PacketFraming {
   readonly #session: VmessSession;
   readonly #destination: Address;
-  readonly #xudp: boolean;
   readonly #who: string;
   readonly #writer?: ChunkWriter;
   readonly #reader?: ChunkReader;
   readonly #maxPayload: number;
   readonly #q = new ByteQueue();
-  readonly #xq = new ByteQueue();
+  readonly #xudp: XudpDecoder | undefined;
   #head: Buffer | undefined;
   #gotHeader = false;
   #first = true;
-  #closed = false;
-  #onMessage: (data: Buffer, from: Address) => void = () => undefined;
-  #onClose: (err?: Error) => void = () => undefined;
 
-  constructor(inner: Duplex, session: VmessSession, sealedHeader: Buffer, o: { destination: Address; xudp: boolean; proxyName: string }) {
-    this.#inner = inner;
+  constructor(session: VmessSession, sealedHeader: Buffer, o: { destination: Address; xudp: boolean; proxyName: string }) {
     this.#session = session;
     this.#head = sealedHeader;
     this.#destination = o.destination;
-    this.#xudp = o.xudp;
+    this.#xudp = o.xudp ? new XudpDecoder() : undefined;
     this.#who = `proxy "${o.proxyName}"`;
     if (session.requestFraming) this.#writer = new ChunkWriter(session.requestFraming);
     if (session.responseFraming) this.#reader = new ChunkReader(session.responseFraming);
     this.#maxPayload = session.requestFraming ? maxPacketPayload(session.requestFraming) - (o.xudp ? 300 : 0) : 0xffff - 300;
-    inner.on('data', this.#onData);
-    inner.on('end', () => this.#fail());
-    inner.on('error', (e: Error) => this.#fail(e));
-    inner.on('close', () => this.#fail());
   }
 
-  send(data: Buffer, to: Address): void {
-    if (this.#closed || data.length === 0 || data.length > this.#maxPayload) return;
-    if (!this.#xudp && !sameAddress(to, this.#destination)) return;
-    if (this.#inner.writableLength > MAX_QUEUED) return;
+  encode(data: Buffer, to: Address): Buffer | undefined {
+    if (data.length === 0 || data.length > this.#maxPayload) return undefined;
+    if (this.#xudp === undefined && !sameAddress(to, this.#destination)) return undefined;
+    let body = data;
+    if (this.#xudp !== undefined) {
+      body = encodeXudpFrame(this.#first, to, data);
+      this.#first = false;
+    }
     const head = this.#head;
     this.#head = undefined;
-    let out: Buffer;
+    if (this.#writer) return this.#xudp !== undefined ? this.#writer.stream(body, head) : this.#writer.packet(body, head);
+    return head ? Buffer.concat([head, body]) : body;
+  }
+
+  decode(chunk: Buffer, sink: DatagramSink): boolean {
     try {
-      if (this.#xudp) {
-        const frame = encodeXudpFrame(this.#first, to, data);
-        this.#first = false;
-        out = this.#writer ? this.#writer.stream(frame, head) : head ? Buffer.concat([head, frame]) : frame;
-      } else {
-        out = this.#writer ? this.#writer.packet(data, head) : head ? Buffer.concat([head, data]) : data;
-      }
-    } catch {
-      return; // an address that cannot be encoded: the datagram is dropped
-    }
-    this.#inner.write(out);
-  }
-
-  onMessage(handler: (data: Buffer, from: Address) => void): void {
-    this.#onMessage = handler;
-  }
-
-  onClose(handler: (err?: Error) => void): void {
-    this.#onClose = handler;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#inner.destroy();
-    this.#onClose();
-  }
-
-  #fail(err?: Error): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#inner.destroy();
-    this.#onClose(err);
-  }
-
-  readonly #onData = (b: Buffer): void => {
-    if (this.#closed) return;
-    this.#q.push(b);
-    try {
-      this.#decode();
+      return this.#decode(chunk, sink);
     } catch (err) {
-      this.#fail(new ProxyError('PROTOCOL', `${this.#who}: ${(err as Error).message}`, { cause: err }));
+      throw new ProxyError('PROTOCOL', `${this.#who}: ${(err as Error).message}`, { cause: err });
     }
-  };
+  }
 
-  #decode(): void {
+  #decode(chunk: Buffer, sink: DatagramSink): boolean {
     const q = this.#q;
+    q.push(chunk);
     if (!this.#gotHeader) {
       const r = openResponseHeader(this.#session.response, q.peekAll());
-      if (!r) return;
+      if (!r) return false;
       q.take(r.length);
       if (r.header.responseAuth !== this.#session.request.responseAuth) {
         throw new ProxyError('PROTOCOL', 'VMess response header does not echo our request');
@@ -120,20 +83,10 @@ export class VmessPacketConn implements PacketConn {
       let p: Buffer | null | undefined;
       if (this.#reader) p = this.#reader.next(q);
       else p = q.length > 0 ? q.takeAll() : undefined;
-      if (p === undefined) return;
-      if (p === null) return this.#fail();
-      if (!this.#xudp) {
-        this.#onMessage(p, this.#destination);
-        continue;
-      }
-      this.#xq.push(p);
-      for (;;) {
-        const pkt = readXudpFrame(this.#xq, this.#destination);
-        if (pkt === undefined) break;
-        if (pkt === 'end') return this.#fail();
-        this.#onMessage(pkt.data, pkt.from);
-      }
-      if (this.#closed) return;
+      if (p === undefined) return false;
+      if (p === null) return true;
+      if (this.#xudp === undefined) sink.datagram(p, undefined);
+      else if (this.#xudp.push(p, sink)) return true;
     }
   }
 }

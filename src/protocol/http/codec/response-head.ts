@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { ProxyError } from '../../../core/errors.js';
-import type { ParseStep } from '../read-message.js';
+import type { ParseStep } from '../../common/read-message.js';
 
 /** The status line and headers of an HTTP/1.x response. */
 export interface ResponseHead {

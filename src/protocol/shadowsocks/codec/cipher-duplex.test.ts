@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { duplexPair } from '../../../common/duplex-pair.js';
 import { hasCode } from '../../../core/errors.js';
-import { encodeAddress } from './address.js';
+import { encodeSocksAddress } from '../../common/socks-address.js';
 import { AeadDecoder, AeadEncoder } from './aead-framing.js';
 import { CipherDuplex } from './cipher-duplex.js';
 import { evpBytesToKey } from './kdf.js';
@@ -20,7 +20,7 @@ function setup(holdMs = 0) {
   const [a, b] = duplexPair();
   const writes: Buffer[] = [];
   b.on('data', (c: Buffer) => writes.push(c));
-  const c = new CipherDuplex(a, new AeadEncoder(spec, key, encodeAddress(dest)), new AeadDecoder(spec, key), { holdMs, label: 'proxy "t"' });
+  const c = new CipherDuplex(a, new AeadEncoder(spec, key, encodeSocksAddress(dest)), new AeadDecoder(spec, key), { holdMs, label: 'proxy "t"' });
   return { a, b, c, writes };
 }
 
@@ -33,7 +33,7 @@ test('the header waits for the first payload and leaves with it in one write', a
   await new Promise((r) => setImmediate(r));
   assert.equal(writes.length, 1);
   // salt + one chunk (length chunk + address + both writes + tag)
-  assert.equal(writes[0].length, 16 + 18 + encodeAddress(dest).length + 27 + 16);
+  assert.equal(writes[0].length, 16 + 18 + encodeSocksAddress(dest).length + 27 + 16);
   c.destroy();
 });
 
@@ -41,7 +41,7 @@ test('a held header goes out alone after holdMs (server-first protocols)', async
   const { c, writes } = setup(20);
   await new Promise((r) => setTimeout(r, 60));
   assert.equal(writes.length, 1);
-  assert.equal(writes[0].length, 16 + 18 + encodeAddress(dest).length + 16);
+  assert.equal(writes[0].length, 16 + 18 + encodeSocksAddress(dest).length + 16);
   c.destroy();
 });
 
@@ -102,7 +102,7 @@ test('backpressure: a slow stream below holds the writer', async () => {
     },
     highWaterMark: 1024,
   });
-  const c = new CipherDuplex(inner, new AeadEncoder(spec, key, encodeAddress(dest)), new AeadDecoder(spec, key));
+  const c = new CipherDuplex(inner, new AeadEncoder(spec, key, encodeSocksAddress(dest)), new AeadDecoder(spec, key));
   c.write(randomBytes(200_000));
   await new Promise((r) => setImmediate(r));
   assert.equal(c.write(Buffer.alloc(70_000)), false, 'the writer sees backpressure');

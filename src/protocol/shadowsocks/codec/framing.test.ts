@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { hasCode } from '../../../core/errors.js';
-import { encodeAddress, readAddress } from './address.js';
+import { encodeSocksAddress, readSocksAddress } from '../../common/socks-address.js';
 import { AeadDecoder, AeadEncoder } from './aead-framing.js';
 import { Aead2022ClientDecoder, Aead2022ClientEncoder, type Session2022 } from './aead2022-client.js';
 import { Aead2022ServerDecoder, Aead2022ServerEncoder, type Request2022 } from './aead2022-server.js';
@@ -37,26 +37,26 @@ for (const name of ['aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm', 'chacha20-ietf-
   test(`${name}: header rides with the first payload, bulk splits into full chunks, any split decodes`, () => {
     const s = spec(name);
     const key = evpBytesToKey('pw', s.keySize);
-    const e = new AeadEncoder(s, key, encodeAddress(dest));
+    const e = new AeadEncoder(s, key, encodeSocksAddress(dest));
     assert.equal(e.holding, true);
     // three small writes (as _writev hands them) → salt + ONE chunk
     const first = enc(e, Buffer.from('a'), Buffer.from('bc'), Buffer.from('d'));
-    const addrLen = encodeAddress(dest).length;
+    const addrLen = encodeSocksAddress(dest).length;
     assert.equal(first.length, s.saltSize + LENGTH_CHUNK_SIZE + addrLen + 4 + 16);
     const bulk = randomBytes(3 * AEAD_MAX_PAYLOAD + 5);
     const second = enc(e, bulk);
     assert.equal(second.length, 4 * (LENGTH_CHUNK_SIZE + 16) + bulk.length);
     const plain = dec(new AeadDecoder(s, key), Buffer.concat([first, second]));
-    const a = readAddress(plain, 0)!;
-    assert.deepEqual(a.address, dest);
-    assert.deepEqual(plain.subarray(a.end), Buffer.concat([Buffer.from('abcd'), bulk]));
+    const a = readSocksAddress(plain, 0)!;
+    assert.deepEqual(a.value, dest);
+    assert.deepEqual(plain.subarray(a.length), Buffer.concat([Buffer.from('abcd'), bulk]));
   });
 }
 
 test('AEAD decoder: truncated, oversized, tampered and random input are PROTOCOL errors', () => {
   const s = spec('aes-256-gcm');
   const key = evpBytesToKey('pw', 32);
-  const wire = enc(new AeadEncoder(s, key, encodeAddress(dest)), Buffer.from('hello'));
+  const wire = enc(new AeadEncoder(s, key, encodeSocksAddress(dest)), Buffer.from('hello'));
   // truncated: every prefix decodes without output or error; end() then reports the cut
   for (let n = 0; n < wire.length; n++) {
     const d = new AeadDecoder(s, key);
@@ -104,7 +104,7 @@ test('AEAD decoder: onSalt can refuse a replayed salt', () => {
   const check = (salt: Buffer): void => {
     if (!filter.add(salt)) throw new Error('replay');
   };
-  const wire = enc(new AeadEncoder(s, key, encodeAddress(dest)), Buffer.from('x'));
+  const wire = enc(new AeadEncoder(s, key, encodeSocksAddress(dest)), Buffer.from('x'));
   dec(new AeadDecoder(s, key, check), wire);
   assert.throws(() => dec(new AeadDecoder(s, key, check), wire), /replay/);
 });
@@ -113,19 +113,19 @@ for (const name of ['aes-128-cfb', 'aes-192-ctr', 'chacha20-ietf', 'chacha20', '
   test(`${name} stream: round trip in pieces`, () => {
     const s = spec(name);
     const key = evpBytesToKey('pw', s.keySize);
-    const e = new StreamEncoder(s, key, encodeAddress(dest));
+    const e = new StreamEncoder(s, key, encodeSocksAddress(dest));
     const body = randomBytes(70_000);
     const wire = Buffer.concat([enc(e, body.subarray(0, 5)), enc(e, body.subarray(5))]);
     const plain = dec(new StreamDecoder(s, key), wire, 50);
-    const a = readAddress(plain, 0)!;
-    assert.deepEqual(a.address, dest);
-    assert.deepEqual(plain.subarray(a.end), body);
+    const a = readSocksAddress(plain, 0)!;
+    assert.deepEqual(a.value, dest);
+    assert.deepEqual(plain.subarray(a.length), body);
   });
 }
 
 test('none: the address then the payload, in the clear', () => {
-  const wire = enc(new PlainEncoder(encodeAddress(dest)), Buffer.from('hi'));
-  assert.deepEqual(wire, Buffer.concat([encodeAddress(dest), Buffer.from('hi')]));
+  const wire = enc(new PlainEncoder(encodeSocksAddress(dest)), Buffer.from('hi'));
+  assert.deepEqual(wire, Buffer.concat([encodeSocksAddress(dest), Buffer.from('hi')]));
   assert.deepEqual(dec(new PlainDecoder(), wire), wire);
 });
 

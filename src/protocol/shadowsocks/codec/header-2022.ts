@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { addressLength, readAddress, writeAddress } from './address.js';
+import { readSocksAddress, socksAddressSize, writeSocksAddress } from '../../common/socks-address.js';
 
 /** SIP022 header types: client→server streams/packets carry 0, server→client 1. */
 export const HEADER_CLIENT = 0;
@@ -37,8 +37,8 @@ export function writeTimestamp(buf: Buffer, at: number): void {
  */
 export function requestVariableHead(dest: Address, payloadLength: number): Buffer {
   const padding = payloadLength < MAX_PADDING ? randomInt(1, MAX_PADDING + 1) : 0;
-  const head = Buffer.alloc(addressLength(dest) + 2 + padding);
-  const at = writeAddress(head, 0, dest);
+  const head = Buffer.alloc(socksAddressSize(dest) + 2 + padding);
+  const at = writeSocksAddress(head, 0, dest);
   head.writeUInt16BE(padding, at);
   return head;
 }
@@ -72,13 +72,13 @@ export interface RequestVariable {
  * request without payload must carry padding (SIP022 §3.1.3).
  */
 export function parseRequestVariable(v: Buffer): RequestVariable {
-  const a = readAddress(v, 0);
-  if (a === undefined || a.end + 2 > v.length) throw new ProxyError('PROTOCOL', 'request header too short for its address');
-  const padding = v.readUInt16BE(a.end);
-  const payloadAt = a.end + 2 + padding;
+  const a = readSocksAddress(v, 0);
+  if (a === undefined || a.length + 2 > v.length) throw new ProxyError('PROTOCOL', 'request header too short for its address');
+  const padding = v.readUInt16BE(a.length);
+  const payloadAt = a.length + 2 + padding;
   if (padding > MAX_PADDING || payloadAt > v.length) throw new ProxyError('PROTOCOL', `bad padding length ${padding}`);
   if (padding === 0 && payloadAt === v.length) throw new ProxyError('PROTOCOL', 'request header with neither payload nor padding');
-  return { destination: a.address, payload: v.subarray(payloadAt) };
+  return { destination: a.value, payload: v.subarray(payloadAt) };
 }
 
 /** The response fixed header: type 1, timestamp, the request's salt, first payload length. */

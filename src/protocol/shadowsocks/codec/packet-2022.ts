@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { addressLength, readAddress, writeAddress } from './address.js';
+import { readSocksAddress, socksAddressSize, writeSocksAddress } from '../../common/socks-address.js';
 import { AeadKey, TAG_SIZE } from './aead.js';
 import { aesBlock } from './aes-block.js';
 import { checkTimestamp, HEADER_CLIENT, HEADER_SERVER, MAX_PADDING, writeTimestamp } from './header-2022.js';
@@ -61,7 +61,7 @@ export function sealPacket2022(
   const sep = Buffer.allocUnsafe(16);
   session.id.copy(sep, 0);
   sep.writeBigUInt64BE(BigInt(session.packetId++), 8);
-  const headLength = (chacha ? 16 : 0) + 1 + 8 + (server ? 8 : 0) + 2 + padding + addressLength(address);
+  const headLength = (chacha ? 16 : 0) + 1 + 8 + (server ? 8 : 0) + 2 + padding + socksAddressSize(address);
   const head = Buffer.alloc(headLength);
   let at = 0;
   if (chacha) at += sep.copy(head, 0);
@@ -71,7 +71,7 @@ export function sealPacket2022(
   if (server) at += clientSessionId.copy(head, at);
   head.writeUInt16BE(padding, at);
   at += 2 + padding;
-  writeAddress(head, at, address);
+  writeSocksAddress(head, at, address);
   if (chacha) {
     const nonce = randomBytes(24);
     const c = xchacha(psks[0]).encryptor(nonce);
@@ -151,7 +151,8 @@ export function openPacket2022(spec: MethodSpec, keys: OpenKeys, packet: Buffer,
   const clientSessionId = fromServer ? body.subarray(9, 17) : undefined;
   const padAt = fixed - 2;
   const padding = body.readUInt16BE(padAt);
-  const a = readAddress(body, padAt + 2 + padding);
+  const addrAt = padAt + 2 + padding;
+  const a = readSocksAddress(body, addrAt);
   if (padding > MAX_PADDING || a === undefined) throw new ProxyError('PROTOCOL', 'packet header cut short');
-  return { address: a.address, payload: body.subarray(a.end), sessionId, packetId, clientSessionId, psk, user };
+  return { address: a.value, payload: body.subarray(addrAt + a.length), sessionId, packetId, clientSessionId, psk, user };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { addressLength, readAddress, writeAddress } from './address.js';
+import { readSocksAddress, socksAddressSize, writeSocksAddress } from '../../common/socks-address.js';
 import { AeadKey, TAG_SIZE } from './aead.js';
 import { aeadSubkey } from './kdf.js';
 import type { MethodSpec } from './methods.js';
@@ -33,8 +33,8 @@ export class PacketCodec {
   /** The datagram carrying `payload` for `address`. */
   encode(address: Address, payload: Buffer): Buffer {
     const spec = this.#spec;
-    const head = Buffer.allocUnsafe(addressLength(address));
-    writeAddress(head, 0, address);
+    const head = Buffer.allocUnsafe(socksAddressSize(address));
+    writeSocksAddress(head, 0, address);
     if (spec.kind === 'none') return Buffer.concat([head, payload]);
     const salt = randomBytes(spec.saltSize);
     if (spec.kind === 'stream') {
@@ -62,8 +62,8 @@ export class PacketCodec {
       if (spec.kind === 'stream') plain = streamCipher(spec, this.#key, salt, true).update(body);
       else plain = new AeadKey(spec.aead!, aeadSubkey(this.#key, salt)).open(this.#zeroNonce, body);
     }
-    const a = readAddress(plain, 0);
+    const a = readSocksAddress(plain, 0);
     if (a === undefined) throw new ProxyError('PROTOCOL', 'packet too short for its address');
-    return { address: a.address, payload: plain.subarray(a.end) };
+    return { address: a.value, payload: plain.subarray(a.length) };
   }
 }

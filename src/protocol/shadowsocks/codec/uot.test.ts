@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { hasCode } from '../../../core/errors.js';
-import { encodeAddress, readAddress, UOT_FAMILIES } from './address.js';
+import { encodeSocksAddress, readSocksAddress, UOT_FAMILIES } from '../../common/socks-address.js';
 import type { Packet } from './packet.js';
 import { encodeUotFrame, UotFrameDecoder, uotDestination, uotRequest, uotVersionOf } from './uot.js';
 
@@ -12,16 +12,16 @@ test('SOCKS addresses: IPv4, IPv6 (mapped → IPv4), domain; truncation and bad 
     { host: '2001:db8::1', port: 443 },
     { host: 'example.com', port: 8080 },
   ]) {
-    const b = encodeAddress(a);
-    assert.deepEqual(readAddress(b, 0), { address: a, end: b.length });
-    for (let n = 0; n < b.length; n++) assert.equal(readAddress(b.subarray(0, n), 0), undefined);
-    const u = encodeAddress(a, UOT_FAMILIES);
-    assert.deepEqual(readAddress(u, 0, UOT_FAMILIES)?.address, a);
+    const b = encodeSocksAddress(a);
+    assert.deepEqual(readSocksAddress(b, 0), { value: a, length: b.length });
+    for (let n = 0; n < b.length; n++) assert.equal(readSocksAddress(b.subarray(0, n), 0), undefined);
+    const u = encodeSocksAddress(a, UOT_FAMILIES);
+    assert.deepEqual(readSocksAddress(u, 0, UOT_FAMILIES)?.value, a);
   }
-  assert.deepEqual(readAddress(encodeAddress({ host: '::ffff:10.0.0.1', port: 1 }), 0)?.address, { host: '10.0.0.1', port: 1 });
-  assert.throws(() => readAddress(Buffer.from([9, 0, 0]), 0), (e: unknown) => hasCode(e, 'PROTOCOL'));
-  assert.throws(() => readAddress(Buffer.from([3, 0, 0, 0]), 0), /empty domain/);
-  assert.throws(() => encodeAddress({ host: 'a'.repeat(256), port: 1 }), (e: unknown) => hasCode(e, 'PROTOCOL'));
+  assert.deepEqual(readSocksAddress(encodeSocksAddress({ host: '::ffff:10.0.0.1', port: 1 }), 0)?.value, { host: '10.0.0.1', port: 1 });
+  assert.throws(() => readSocksAddress(Buffer.from([9, 0, 0]), 0), (e: unknown) => hasCode(e, 'PROTOCOL'));
+  assert.throws(() => readSocksAddress(Buffer.from([3, 0, 0, 0]), 0), /empty domain/);
+  assert.throws(() => encodeSocksAddress({ host: 'a'.repeat(256), port: 1 }), (e: unknown) => hasCode(e, 'PROTOCOL'));
 });
 
 test('UoT magic destinations and the version 2 request', () => {

@@ -1,6 +1,6 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { addressLength, encodeAddress, readAddress, UOT_FAMILIES, writeAddress } from './address.js';
+import { encodeSocksAddress, readSocksAddress, socksAddressSize, UOT_FAMILIES, writeSocksAddress, type AddressFamilies } from '../../common/socks-address.js';
 import { ByteQueue } from './byte-queue.js';
 import type { Packet } from './packet.js';
 
@@ -27,7 +27,7 @@ export function uotVersionOf(dest: Address): 1 | 2 | undefined {
 
 /** Version 2's request: isConnect (0: each frame names its destination), then `dest` in SOCKS form. */
 export function uotRequest(dest: Address): Buffer {
-  const a = encodeAddress(dest);
+  const a = encodeSocksAddress(dest);
   const out = Buffer.allocUnsafe(1 + a.length);
   out[0] = 0;
   a.copy(out, 1);
@@ -37,9 +37,9 @@ export function uotRequest(dest: Address): Buffer {
 /** One frame: UoT address (families 0/1/2), u16 length, payload. */
 export function encodeUotFrame(address: Address, payload: Buffer): Buffer {
   if (payload.length > 0xffff) throw new ProxyError('PROTOCOL', `datagram of ${payload.length} bytes is too large`);
-  const n = addressLength(address);
+  const n = socksAddressSize(address);
   const out = Buffer.allocUnsafe(n + 2 + payload.length);
-  let at = writeAddress(out, 0, address, UOT_FAMILIES);
+  let at = writeSocksAddress(out, 0, address, UOT_FAMILIES);
   out.writeUInt16BE(payload.length, at);
   at += 2;
   payload.copy(out, at);
@@ -76,7 +76,7 @@ export class UotFrameDecoder {
         const n = this.#peekAddress(0, UOT_FAMILIES);
         if (n === undefined) return;
         const bytes = q.take(n);
-        this.#pending = readAddress(bytes, 0, UOT_FAMILIES)!.address;
+        this.#pending = readSocksAddress(bytes, 0, UOT_FAMILIES)!.value;
         this.#pendingLength = -1;
       }
       if (this.#pendingLength < 0) {
@@ -90,13 +90,13 @@ export class UotFrameDecoder {
   }
 
   /** Length of the address at `skip` once it is fully buffered (plus `skip`), else undefined. */
-  #peekAddress(skip: number, fam: typeof UOT_FAMILIES | undefined): number | undefined {
+  #peekAddress(skip: number, fam: AddressFamilies | undefined): number | undefined {
     const q = this.#q;
     const want = Math.min(q.length, skip + 1 + 1 + 255 + 2);
     if (want <= skip) return undefined;
     const view = Buffer.allocUnsafe(want);
     for (let i = 0; i < want; i++) view[i] = q.peekByte(i);
-    const a = readAddress(view, skip, fam);
-    return a?.end;
+    const a = readSocksAddress(view, skip, fam);
+    return a === undefined ? undefined : skip + a.length;
   }
 }

@@ -1,7 +1,7 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import type { ParseStep } from '../../http/read-message.js';
-import { encodeSocksAddress, parseSocksAddress } from './address.js';
+import type { ParseStep } from '../../common/read-message.js';
+import { readSocksAddress, socksAddressSize, writeSocksAddress } from '../../common/socks-address.js';
 
 /** The SOCKS5 numbers a client needs (RFC 1928, RFC 1929). */
 export const SOCKS5 = {
@@ -66,12 +66,11 @@ export function parseAuthStatus(buf: Buffer): ParseStep<number> {
 
 /** VER CMD RSV ATYP DST.ADDR DST.PORT. Throws PROTOCOL for a domain SOCKS5 cannot carry. */
 export function encodeRequest(cmd: number, to: Address): Buffer {
-  const addr = encodeSocksAddress(to);
-  const out = Buffer.allocUnsafe(3 + addr.length);
+  const out = Buffer.allocUnsafe(3 + socksAddressSize(to));
+  writeSocksAddress(out, 3, to);
   out[0] = SOCKS5.VERSION;
   out[1] = cmd;
   out[2] = 0;
-  addr.copy(out, 3);
   return out;
 }
 
@@ -86,7 +85,7 @@ export interface Socks5Reply {
 export function parseReply(buf: Buffer): ParseStep<Socks5Reply> {
   if (buf.length > 0 && buf[0] !== SOCKS5.VERSION) throw new ProxyError('PROTOCOL', `bad SOCKS5 reply (version byte ${buf[0]})`);
   if (buf.length < 4) return undefined;
-  const addr = parseSocksAddress(buf, 3);
+  const addr = readSocksAddress(buf, 3);
   if (addr === undefined) return undefined;
-  return { value: { rep: buf[1], bound: addr.value }, used: 3 + addr.used };
+  return { value: { rep: buf[1], bound: addr.value }, used: 3 + addr.length };
 }

@@ -1,5 +1,5 @@
 import type { Address } from '../../../core/address.js';
-import { parseSocksAddress } from './address.js';
+import { readSocksAddress } from '../../common/socks-address.js';
 
 /** A decoded SOCKS5 UDP datagram: where it came from and where its payload starts. */
 export interface UdpFrame {
@@ -30,10 +30,10 @@ export function decodeUdpFrame(buf: Buffer): UdpFrame | undefined {
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0 || buf[2] !== 0) return undefined;
   let addr;
   try {
-    addr = parseSocksAddress(buf, 3);
+    addr = readSocksAddress(buf, 3);
   } catch {
     return undefined;
   }
   if (addr === undefined) return undefined;
-  return { from: addr.value, payloadOffset: 3 + addr.used };
+  return { from: addr.value, payloadOffset: 3 + addr.length };
 }

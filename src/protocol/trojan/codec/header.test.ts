@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ProxyError } from '../../../core/errors.js';
-import { decodeSocksAddress } from './address.js';
+import { readSocksAddress } from '../../common/socks-address.js';
 import { encodeTrojanRequest, TROJAN_CMD, trojanPasswordKey } from './header.js';
 import { encodeTrojanPacket, TROJAN_MAX_PAYLOAD, TrojanPacketDecoder } from './packet.js';
 
@@ -53,7 +53,7 @@ test('random input: packets or a PROTOCOL error, never a crash', () => {
     const b = randomBytes(1 + (i % 200));
     try {
       new TrojanPacketDecoder().push(b);
-      const a = decodeSocksAddress(b, 0);
+      const a = readSocksAddress(b, 0);
       if (a) assert.ok(a.length <= b.length);
     } catch (e) {
       assert.ok(e instanceof ProxyError && e.code === 'PROTOCOL');

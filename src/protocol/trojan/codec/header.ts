@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Address } from '../../../core/address.js';
-import { socksAddressSize, writeSocksAddress } from './address.js';
+import { socksAddressSize, writeSocksAddress } from '../../common/socks-address.js';
 
 /** Trojan request commands. */
 export const TROJAN_CMD = { CONNECT: 1, UDP_ASSOCIATE: 3 } as const;

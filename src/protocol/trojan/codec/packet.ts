@@ -1,6 +1,6 @@
 import type { Address } from '../../../core/address.js';
 import { ProxyError } from '../../../core/errors.js';
-import { decodeSocksAddress, socksAddressSize, writeSocksAddress } from './address.js';
+import { readSocksAddress, socksAddressSize, writeSocksAddress } from '../../common/socks-address.js';
 
 /** Largest payload per frame when sending, as mihomo and trojan-gfw use (bigger datagrams are split). */
 export const TROJAN_MAX_PAYLOAD = 8192;
@@ -45,7 +45,7 @@ export class TrojanPacketDecoder {
     const out: TrojanPacket[] = [];
     let at = 0;
     for (;;) {
-      const a = decodeSocksAddress(buf, at);
+      const a = readSocksAddress(buf, at);
       if (!a) break;
       const lenAt = at + a.length;
       if (buf.length < lenAt + 4) break;

@@ -4,10 +4,17 @@ import type { Duplex } from 'node:stream';
 import { test } from 'node:test';
 import { duplexPair } from '../../common/duplex-pair.js';
 import { ProxyError } from '../../core/errors.js';
-import { parseVlessResponse } from './codec/header.js';
 import { HeaderStream } from './header-stream.js';
 
 const header = Buffer.from('HDR');
+
+/** A VLESS-shaped response header: version 0, addons length, addons. */
+function parseVlessResponse(buf: Buffer): number | undefined {
+  if (buf.length < 1) return undefined;
+  if (buf[0] !== 0) throw new ProxyError('PROTOCOL', `unexpected response version ${buf[0]}`);
+  if (buf.length < 2) return undefined;
+  return buf.length < 2 + buf[1] ? undefined : 2 + buf[1];
+}
 
 /** The next chunk the server end reads. */
 const nextChunk = async (s: Duplex): Promise<Buffer> => (await once(s, 'data'))[0] as Buffer;

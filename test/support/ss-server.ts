@@ -1,15 +1,15 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../../common/log.js';
-import { formatAddress, type Address } from '../../core/address.js';
-import { errorMessage } from '../../core/errors.js';
-import type { Dialer } from '../../core/outbound.js';
-import { SaltFilter } from './codec/replay.js';
-import { uotVersionOf } from './codec/uot.js';
-import { serverKeys, type ServerUser } from './server-keys.js';
-import { serverStream } from './server-stream.js';
-import { relayUot, startUdpRelay, type UdpRelay } from './server-udp.js';
+import type { Logger } from '../../src/common/log.js';
+import { formatAddress, type Address } from '../../src/core/address.js';
+import { errorMessage } from '../../src/core/errors.js';
+import type { Dialer } from '../../src/core/outbound.js';
+import { SaltFilter } from '../../src/protocol/shadowsocks/codec/replay.js';
+import { uotVersionOf } from '../../src/protocol/shadowsocks/codec/uot.js';
+import { serverKeys, type ServerUser } from '../../src/protocol/shadowsocks/server-keys.js';
+import { serverStream } from '../../src/protocol/shadowsocks/server-stream.js';
+import { relayUot, startUdpRelay, type UdpRelay } from '../../src/protocol/shadowsocks/server-udp.js';
 
 /** Options of {@link startSsServer}. */
 export interface SsServerOptions {
