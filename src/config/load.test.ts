@@ -116,6 +116,7 @@ secret: s3cret
 dns: { enable: false, nameserver: [1.1.1.1] }
 warm-pool: { min: 1, max: 4, max-idle: 2 }
 workers: 3
+unified-delay: true
 `);
     assert.deepEqual(warnings, []);
     assert.deepEqual(config.general, {
@@ -131,6 +132,7 @@ workers: 3
       skipAuthPrefixes: ['127.0.0.1/8', '::1/128'],
       lanAllowedIps: ['192.168.0.0/16'],
       lanDisallowedIps: ['192.168.0.1/32'],
+      unifiedDelay: true,
       externalController: '0.0.0.0:9093',
       externalUi: 'ui',
       secret: 's3cret',
