@@ -139,10 +139,14 @@ test('sockets closed by the server while parked are never handed out', async () 
 
 test('server half-close (FIN only) also drops the parked socket', async () => {
   const srv = await tlsEcho();
-  const { reg, pool } = setup(srv.port, { min: 2, max: 2 });
+  // max-idle far beyond the waits, so no parked socket expires (wasted) instead of being dropped
+  const { reg, pool } = setup(srv.port, { min: 2, max: 2, maxIdleMs: 120_000 });
   try {
     pool.take();
     await until(() => pool.metrics().size === 2);
+    // a client is secure before the server has read its Finished (TLS 1.3): wait until the
+    // server holds both parked connections, or the FIN below would miss one
+    await until(() => srv.accepted.length >= 2);
     for (const s of srv.accepted) s.end();
     // generous bound: under a full suite on a busy machine the FINs can take a while to land
     await until(() => pool.metrics().dropped >= 2, 10_000);
