@@ -271,6 +271,8 @@ export class Host {
       log: this.log,
       warmPools: this.warmPools,
       selections: this.selections,
+      delays: this.delays,
+      probeCa: this.probeCa,
       mode: () => this.#mode,
     });
   }
@@ -341,7 +343,7 @@ export class Host {
 
 /** Loads YAML text with the host's proxy and group types, compiling each rule line once. */
 export function loadText(text: string, registry: ProxyRegistry = createRegistry(), groups: GroupRegistry = createGroupRegistry()): LoadResult {
-  return loadConfig(text, { registry, groupTypes: groups.types(), compileRule: ruleCompiler() });
+  return loadConfig(text, { registry, groupTypes: groups.schemas(), compileRule: ruleCompiler() });
 }
 
 /** The issues of a failed load or build, for callers that print them. */
