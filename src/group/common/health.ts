@@ -91,6 +91,11 @@ export class HealthCheck implements Component {
     return d === undefined || d === 0 ? UNKNOWN_DELAY : d;
   }
 
+  /** closed with its generation */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   start(): void {
     if (this.#started || this.#closed || !this.#env) return;
     this.#started = true;
