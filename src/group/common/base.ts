@@ -21,7 +21,9 @@ export abstract class GroupBase implements ProxyGroup {
   protected readonly ctx: GroupContext;
   protected readonly set: Members;
 
-  constructor(spec: GroupSpec, ctx: GroupContext, auto: boolean) {
+  constructor(spec: GroupSpec, ctx: GroupContext) {
+    // as mihomo: every type but select and relay checks every 300 s unless told otherwise
+    const auto = spec.type !== 'select' && spec.type !== 'relay';
     this.name = spec.name;
     this.spec = spec;
     this.ctx = ctx;

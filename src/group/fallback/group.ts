@@ -1,7 +1,7 @@
 import type { Metadata } from '../../core/metadata.js';
 import type { Outbound } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupContext, GroupDefinition, GroupSpec, SelectableGroup } from '../registry.js';
+import type { GroupDefinition, SelectableGroup } from '../registry.js';
 
 /**
  * mihomo's `fallback` (API type Fallback): the first member, in order, that passed its last
@@ -11,10 +11,6 @@ import type { GroupContext, GroupDefinition, GroupSpec, SelectableGroup } from '
 export class FallbackGroup extends GroupBase implements SelectableGroup {
   readonly type = 'Fallback';
   readonly selectable = true;
-
-  constructor(spec: GroupSpec, ctx: GroupContext) {
-    super(spec, ctx, true);
-  }
 
   now(): string {
     return this.choose(undefined, false).name;

@@ -28,7 +28,7 @@ export class LoadBalanceGroup extends GroupBase {
   readonly #stuck = new Map<bigint, { index: number; at: number }>();
 
   constructor(spec: GroupSpec, ctx: GroupContext) {
-    super(spec, ctx, true);
+    super(spec, ctx);
     this.strategy = (spec.options?.strategy as Strategy | undefined) ?? 'consistent-hashing';
   }
 

@@ -69,7 +69,7 @@ export class RelayGroup extends GroupBase {
   readonly #chain: Chain;
 
   constructor(spec: GroupSpec, ctx: GroupContext) {
-    super(spec, ctx, false);
+    super(spec, ctx);
     this.#chain = new Chain(this, () => this.list());
   }
 

@@ -1,7 +1,7 @@
 import type { Metadata } from '../../core/metadata.js';
 import type { Outbound } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupContext, GroupDefinition, GroupSpec, SelectableGroup } from '../registry.js';
+import type { GroupDefinition, SelectableGroup } from '../registry.js';
 
 /**
  * mihomo's `select` group (API type Selector): the user's choice among its members, kept in the
@@ -11,10 +11,6 @@ import type { GroupContext, GroupDefinition, GroupSpec, SelectableGroup } from '
 export class SelectGroup extends GroupBase implements SelectableGroup {
   readonly type = 'Selector';
   readonly selectable = true;
-
-  constructor(spec: GroupSpec, ctx: GroupContext) {
-    super(spec, ctx, false);
-  }
 
   now(): string {
     const chosen = this.ctx.selections.get(this.name);

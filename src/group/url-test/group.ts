@@ -18,7 +18,7 @@ export class UrlTestGroup extends GroupBase implements SelectableGroup {
   #fast: string | undefined;
 
   constructor(spec: GroupSpec, ctx: GroupContext) {
-    super(spec, ctx, true);
+    super(spec, ctx);
     this.tolerance = Number(spec.options?.tolerance ?? 0);
   }
 
