@@ -48,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`clash-ts v${version()} ${process.platform} ${process.arch} with node ${process.version}\n`);
     return 0;
   }
-  const { file } = configPath(args);
+  const { file, home } = configPath(args);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -82,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   let app: Host;
   try {
-    app = await Host.start(loaded, { log, transform });
+    app = await Host.start(loaded, { log, transform, home });
   } catch (err) {
     if (err instanceof ConfigError && !(err instanceof BindError)) {
       process.stderr.write(`configuration file ${file} test failed:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);

@@ -41,6 +41,8 @@ export const generalSchema = z
     'unified-delay': boolLike.default(false),
     /** clash-ts extension: pre-handshaken TLS connections (see config/warm-pool.ts) */
     'warm-pool': warmPoolConfigSchema.default(WARM_POOL_CONFIG_DEFAULTS),
+    /** mihomo's profile: `store-selected` keeps select choices across restarts (default on); store-fake-ip is the DNS work's */
+    profile: z.looseObject({ 'store-selected': boolLike.optional(), 'store-fake-ip': boolLike.optional() }).optional(),
     /** clash-ts extension: node:cluster worker processes (see config/workers.ts); 0 = one per core */
     workers: workersSchema.default(1),
   })
@@ -57,6 +59,7 @@ export const generalSchema = z
     unifiedDelay: r['unified-delay'],
     warmPool: r['warm-pool'],
     workers: r.workers,
+    storeSelected: r.profile?.['store-selected'] ?? true,
   }));
 
 /** The general section without the controller keys. */

@@ -138,6 +138,7 @@ unified-delay: true
       secret: 's3cret',
       warmPool: { enable: true, min: 1, max: 4, maxIdleMs: 2000 },
       workers: 3,
+      storeSelected: true,
     });
     assert.deepEqual(config.dns, { enable: false });
   });
@@ -221,7 +222,6 @@ rule-providers: {}
         ['inbound-tfo', 4, 'inbound-tfo is not supported yet, ignored'],
         ['tcp-concurrent', 5, 'tcp-concurrent is not supported yet, ignored'],
         ['geodata-mode', 6, 'geodata-mode is not supported yet, ignored'],
-        ['profile', 7, 'profile is not supported yet, ignored'],
         ['sniffer', 8, 'sniffer is not supported yet, ignored'],
         ['tun', 9, 'tun is not supported yet, ignored'],
         ['hosts', 10, 'hosts is not supported yet, ignored'],

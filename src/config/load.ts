@@ -9,8 +9,9 @@ import { parseGeneral } from './general.js';
 import { Issues, type LineOf, isRecord } from './issues.js';
 import { checkListenerClashes, deriveListeners } from './listener-derive.js';
 import { parseInboundForm, parseListenerEntries, type ListenerConfig as RawListener } from './listener.js';
+import { BUILTIN_OUTBOUNDS } from './names.js';
 import { parseProxies, type ProxyConfig as RawProxy } from './proxy.js';
-import { parseGroups, type GroupConfig as RawGroup } from './proxy-group.js';
+import { checkDialerProxies, parseGroups, type GroupConfig as RawGroup, type GroupTypeSchema } from './proxy-group.js';
 import { parseRules, type RuleLine as RawRuleLine } from './rule-line.js';
 import { checkTopLevelKeys } from './top-level-keys.js';
 import { makeLineOf } from './yaml-lines.js';
@@ -20,8 +21,8 @@ export { DEFAULT_CONFIG_YAML } from './default-config.js';
 /** What loading needs besides the text: the proxy and group types that can be built. */
 export interface LoadOptions {
   readonly registry: ProxyRegistry;
-  /** the group `type`s that can be built (default: select) */
-  readonly groupTypes?: readonly string[];
+  /** the group `type`s that can be built, with their own keys' schemas (default: select) */
+  readonly groupTypes?: readonly (string | GroupTypeSchema)[];
   /**
    * Compiles one rule line (the rule parser, handed in so config/ need not import rule/); a
    * throw is the line's payload error, reported with all the others. Each line is compiled
@@ -133,8 +134,10 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const none = { proxies: [], groups: [], declared: new Set<string>() };
   const proxies = top.proxies !== undefined ? parseProxies(top.proxies, opts.registry, issues) : none;
   const groupTypes = opts.groupTypes ?? ['select'];
-  const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues, groupTypes) : none;
+  const groupOpts = { types: groupTypes, proxyOrder: proxies.proxies.map((p) => p.name) };
+  const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues, groupOpts) : none;
   const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
+  checkDialerProxies(top.proxies, groups.groups, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), issues);
   const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
   if (issues.failed || !general || !controller || !dns) throw new ConfigError(issues.errors());

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import { ProxyRegistry } from '../protocol/registry.js';
+import { createGroupRegistry } from '../group/index.js';
 import { loadConfig } from './load.js';
 
 // a protocol whose schema needs only name and type, so proxies are one line each
@@ -13,7 +14,7 @@ const registry = new ProxyRegistry().register({
     throw new Error('not used in config tests');
   },
 });
-const load = (text: string) => loadConfig(text, { registry });
+const load = (text: string) => loadConfig(text, { registry, groupTypes: createGroupRegistry().schemas() });
 const PROXIES = 'proxies:\n  - { name: a, type: stub }\n  - { name: b, type: stub }\n';
 
 function errorsOf(text: string): readonly ConfigIssue[] {
@@ -46,38 +47,70 @@ describe('proxy-groups', () => {
     );
   });
 
-  it('reports unsupported and unknown types, providers, empty and missing members', () => {
+  it('reports unknown types, providers, empty and missing members, bad options', () => {
     const issues = errorsOf(`${PROXIES}proxy-groups:
-  - { name: t, type: url-test, proxies: [a] }
-  - { name: f, type: fallback, proxies: [a] }
-  - { name: l, type: load-balance, proxies: [a] }
-  - { name: r, type: relay, proxies: [a, b] }
+  - { name: t, type: url-test, proxies: [a], tolerance: soon }
+  - { name: l, type: load-balance, proxies: [a], strategy: random }
   - { name: w, type: weird, proxies: [a] }
   - { name: u, type: select, use: [provider1] }
   - { name: e, type: select, proxies: [] }
   - { name: n, type: select }
   - { name: m, type: select, proxies: [a, nope, GLOBAL] }
-  - { name: i, type: select, include-all: true, filter: HK }
+  - { name: f, type: fallback, proxies: [a], filter: "(", expected-status: 20x, url: ftp://x }
 `);
     assert.deepEqual(
       issues.map((i) => [i.path, i.line, i.message]),
       [
-        ['proxy-groups[0].type', 5, 'group type url-test not supported yet (group "t")'],
-        ['proxy-groups[1].type', 6, 'group type fallback not supported yet (group "f")'],
-        ['proxy-groups[2].type', 7, 'group type load-balance not supported yet (group "l")'],
-        ['proxy-groups[3].type', 8, 'group type relay not supported yet (group "r")'],
-        ['proxy-groups[4].type', 9, 'unknown group type weird (group "w")'],
-        ['proxy-groups[5].use', 10, 'group option use not supported yet (group "u")'],
-        ['proxy-groups[5].proxies', 10, 'group has no proxies (group "u")'],
-        ['proxy-groups[6].proxies', 11, 'group has no proxies (group "e")'],
-        ['proxy-groups[7].proxies', 12, 'group has no proxies (group "n")'],
-        ['proxy-groups[8].proxies[1]', 13, 'proxy "nope" not found (group "m")'],
-        ['proxy-groups[8].proxies[2]', 13, 'proxy "GLOBAL" not found (group "m")'],
-        ['proxy-groups[9].include-all', 14, 'group option include-all not supported yet (group "i")'],
-        ['proxy-groups[9].filter', 14, 'group option filter not supported yet (group "i")'],
-        ['proxy-groups[9].proxies', 14, 'group has no proxies (group "i")'],
+        ['proxy-groups[0].tolerance', 5, 'expected an integer'],
+        ['proxy-groups[1].strategy', 6, 'unsupported strategy: expected one of consistent-hashing, round-robin, sticky-sessions'],
+        ['proxy-groups[2].type', 7, 'unknown group type weird (group "w")'],
+        ['proxy-groups[3].use', 8, 'group option use not supported yet (group "u")'],
+        ['proxy-groups[4].proxies', 9, '`use` or `proxies` missing (group "e")'],
+        ['proxy-groups[5].proxies', 10, '`use` or `proxies` missing (group "n")'],
+        ['proxy-groups[6].proxies[1]', 11, 'proxy "nope" not found (group "m")'],
+        ['proxy-groups[6].proxies[2]', 11, 'proxy "GLOBAL" not found (group "m")'],
+        ['proxy-groups[7].filter', 12, 'filter: Invalid regular expression: /(/: Unterminated group (group "f")'],
+        ['proxy-groups[7].expected-status', 12, issues[9]?.message],
+        ['proxy-groups[7].url', 12, 'url "ftp://x" is not an http(s) URL (group "f")'],
       ],
     );
+  });
+
+  it('reads every group key; include-all takes the proxies filter keeps, sorted; an empty result is COMPATIBLE', () => {
+    const { config, warnings } = load(`proxies:
+  - { name: hk-2, type: stub }
+  - { name: us-1, type: stub }
+  - { name: hk-1, type: stub }
+proxy-groups:
+  - name: auto
+    type: url-test
+    proxies: [us-1]
+    include-all-proxies: true
+    filter: "(?i)HK"
+    exclude-filter: "-2$"
+    exclude-type: Shadowsocks|Vmess
+    url: http://127.0.0.1/generate_204
+    interval: 60
+    timeout: 800
+    lazy: false
+    max-failed-times: 3
+    tolerance: 50
+    expected-status: 204
+    disable-udp: true
+    hidden: true
+    icon: http://icon/
+  - { name: none, type: fallback, include-all: true, filter: nothing }
+  - { name: lb, type: load-balance, proxies: [hk-1], strategy: round-robin, interface-name: eth0 }
+`);
+    assert.deepEqual(warnings.map((w) => w.message), ['group option interface-name is deprecated in mihomo (set it on the proxy), ignored (group "lb")']);
+    const [auto, none, lb] = config.proxyGroups;
+    assert.deepEqual(auto.proxies, ['us-1', 'hk-1', 'hk-2']);
+    assert.deepEqual(
+      [auto.url, auto.interval, auto.timeout, auto.lazy, auto.maxFailedTimes, auto.expectedStatus, auto.disableUdp, auto.hidden, auto.icon, auto.excludeFilter, auto.excludeType, auto.options.tolerance],
+      ['http://127.0.0.1/generate_204', 60, 800, false, 3, '204', true, true, 'http://icon/', '-2$', 'Shadowsocks|Vmess', 50],
+    );
+    assert.deepEqual(none.proxies, ['COMPATIBLE']);
+    assert.equal(lb.options.strategy, 'round-robin');
   });
 
   it('refuses duplicate, reserved and proxy-clashing names, and missing fields', () => {

@@ -36,15 +36,31 @@ function errorsOf(text: string): readonly ConfigIssue[] {
 }
 
 describe('proxies', () => {
-  it('refuses dialer-proxy (chains are not built; ignoring it would bypass the chain)', () => {
+  it('dialer-proxy: a name that exists, and no proxy dialing through itself', () => {
     const issues = errorsOf(`
 proxies:
   - { name: a, type: fake, server: x, port: 1, cipher: aes-128-gcm, dialer-proxy: b }
+  - { name: c, type: fake, server: x, port: 1, cipher: aes-128-gcm, dialer-proxy: g }
+  - { name: d, type: fake, server: x, port: 1, cipher: aes-128-gcm, dialer-proxy: d }
+proxy-groups:
+  - { name: g, type: select, proxies: [c, DIRECT] }
 `);
-    assert.equal(issues.length, 1);
-    assert.equal(issues[0].path, 'proxies[0].dialer-proxy');
-    assert.equal(issues[0].line, 3);
-    assert.match(issues[0].message, /dialer-proxy not supported yet \(proxy "a"\)/);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.line, i.message]),
+      [
+        ['proxies[0].dialer-proxy', 3, 'dialer-proxy "b" not found (proxy "a")'],
+        ['proxies[1].dialer-proxy', 4, 'dialer-proxy cycle: c -> g -> c'],
+        ['proxies[2].dialer-proxy', 5, 'dialer-proxy cycle: d -> d'],
+      ],
+    );
+    const { config } = load(`
+proxies:
+  - { name: a, type: fake, server: x, port: 1, cipher: aes-128-gcm, dialer-proxy: g }
+  - { name: b, type: fake, server: x, port: 1, cipher: aes-128-gcm }
+proxy-groups:
+  - { name: g, type: select, proxies: [b] }
+`);
+    assert.equal(config.proxies[0].dialerProxy, 'g');
   });
 
   it('validates a registered type with its schema and keeps its output', () => {

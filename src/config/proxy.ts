@@ -11,7 +11,11 @@ export const proxyHeadSchema = z.object({ name: nameLike, type: z.string().min(1
  * One validated proxy: its name, its `type`, and `options`, the output of the type's own schema
  * from the registry (the whole mapping, validated), which its ProxyDefinition builds from.
  */
-export type ProxyConfig = z.output<typeof proxyHeadSchema> & { readonly options: { readonly name: string } } & Located;
+export type ProxyConfig = z.output<typeof proxyHeadSchema> & {
+  readonly options: { readonly name: string };
+  /** mihomo's `dialer-proxy`: the proxy or group this one reaches its server through */
+  readonly dialerProxy?: string;
+} & Located;
 
 /** The valid proxies, and every name declared (also of invalid entries, so that groups and rules
  * naming them get no second, misleading "not found" error). */
@@ -52,10 +56,8 @@ export function parseProxies(raw: unknown, registry: ProxyRegistry, issues: Issu
         : `unknown proxy type ${type} (proxy "${name}")`;
       return issues.error([...at, 'type'], message);
     }
-    // mihomo's proxy chains: ignoring the key would send this proxy's traffic out directly
-    if (item['dialer-proxy'] !== undefined && item['dialer-proxy'] !== '') {
-      return issues.error([...at, 'dialer-proxy'], `dialer-proxy not supported yet (proxy "${name}")`);
-    }
+    const via = item['dialer-proxy'];
+    if (via !== undefined && via !== '' && typeof via !== 'string') return issues.error([...at, 'dialer-proxy'], `dialer-proxy must be a name (proxy "${name}")`);
     let r: ReturnType<typeof def.schema.safeParse>;
     try {
       r = def.schema.safeParse(item);
@@ -64,7 +66,7 @@ export function parseProxies(raw: unknown, registry: ProxyRegistry, issues: Issu
       return issues.error(at, `proxy "${name}": ${(err as Error)?.message ?? String(err)}`);
     }
     if (!r.success) return issues.zod(at, r.error);
-    out.push({ name, type, options: r.data, ...loc });
+    out.push({ name, type, options: r.data, ...(typeof via === 'string' && via !== '' && { dialerProxy: via }), ...loc });
   });
   return { proxies: out, declared };
 }

@@ -52,8 +52,10 @@ export interface ProxyGroup extends Outbound {
   readonly members: readonly string[];
   /** the member currently chosen (what the API shows as `now`) */
   now(): string;
-  /** the member to use for this connection */
+  /** the member to use for this connection (the group counts as used: lazy health checks start) */
   pick(meta: Metadata): Outbound;
+  /** told how the dial through `member` (picked for a connection) ended; `err` when it failed */
+  dialed?(member: Outbound, err?: unknown): void;
 }
 
 /** Narrows an Outbound to a ProxyGroup. */

@@ -23,6 +23,8 @@ export interface ProbeOptions {
   readonly unified?: boolean;
   /** extra trust anchors for https test URLs (tests use a private CA) */
   readonly ca?: TlsOptions['ca'];
+  /** ends the test early (a health check whose generation retired) */
+  readonly signal?: AbortSignal;
 }
 
 /** What one URL test measured. */
@@ -62,7 +64,8 @@ export async function probeDelay(outbound: Outbound, o: ProbeOptions): Promise<P
     throw new ProxyError('CONFIG', `test URL ${JSON.stringify(o.url)} is not a URL`);
   }
   const t = targetOf(parsed);
-  const signal = AbortSignal.timeout(Math.max(1, o.timeoutMs));
+  const timeout = AbortSignal.timeout(Math.max(1, o.timeoutMs));
+  const signal = o.signal ? AbortSignal.any([timeout, o.signal]) : timeout;
   const meta: Metadata = {
     id: randomUUID(),
     network: 'tcp',
@@ -95,6 +98,7 @@ export async function probeDelay(outbound: Outbound, o: ProbeOptions): Promise<P
     const delay = Math.max(1, Math.round(performance.now() - start));
     return { delay, status, ok: (o.expected ?? ExpectedStatus.ANY).matches(status) };
   } catch (err) {
+    if (o.signal?.aborted) throw new ProxyError('DIAL_TIMEOUT', `${outbound.name}: URL test cancelled`);
     if (signal.aborted) throw new ProxyError('DIAL_TIMEOUT', `${outbound.name}: URL test timed out after ${o.timeoutMs} ms`);
     throw err;
   } finally {

@@ -7,7 +7,10 @@ import type { Dialer, Outbound } from '../core/outbound.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Rule } from '../core/rule.js';
-import type { GroupRegistry, GroupSpec } from '../group/registry.js';
+import { COMPATIBLE } from '../group/common/members.js';
+import { ProbeQueue } from '../group/common/queue.js';
+import type { GroupContext, GroupRegistry, GroupSpec, HealthEnv } from '../group/registry.js';
+import type { DelayHistory } from '../health/history.js';
 import type { SelectionStore } from '../group/selection-store.js';
 import { createDirect } from '../protocol/direct/outbound.js';
 import { createPass } from '../protocol/pass/outbound.js';
@@ -31,6 +34,10 @@ export interface BuildDeps {
   readonly log: Logger;
   readonly warmPools: WarmPoolRegistry;
   readonly selections: SelectionStore;
+  /** the host's URL-test history: health checks record there */
+  readonly delays: DelayHistory;
+  /** extra trust anchors for https test URLs */
+  readonly probeCa?: string | Buffer;
   /** the host's mode (read per connection) */
   readonly mode: () => Mode;
 }
@@ -44,11 +51,13 @@ export interface BuildDeps {
 export async function buildGeneration(id: number, config: Config, rules: readonly Rule[] | undefined, deps: BuildDeps): Promise<Generation> {
   const issues: ConfigIssue[] = [];
   const warmPools = deps.warmPools.scope();
-  const outboundDeps: OutboundDeps = { resolver: deps.resolver, log: deps.log, dialer: deps.dialer, warmPool: warmPools };
   const outbounds = new Map<string, Outbound>();
   const components: Component[] = [];
   const lookup = (name: string) => outbounds.get(name);
-  for (const o of [createDirect('DIRECT', outboundDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), createPass()]) {
+  // `outbound`: dialer-proxy finds its proxy or group per dial, once the generation is whole
+  const outboundDeps: OutboundDeps = { resolver: deps.resolver, log: deps.log, dialer: deps.dialer, warmPool: warmPools, outbound: lookup };
+  const compatible: Outbound = { ...createReject(COMPATIBLE), type: 'Compatible' };
+  for (const o of [createDirect('DIRECT', outboundDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), compatible, createPass()]) {
     outbounds.set(o.name, o);
   }
   for (const p of config.proxies) {
@@ -65,7 +74,9 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   }
   // proxy-providers are built here (before the groups that `use` them) once they exist
   const providers = new Map<string, ProxyProvider>();
-  const ctx = { lookup, selections: deps.selections, providers, log: deps.log };
+  // every URL test of this generation's health checks shares one bounded queue
+  const health: HealthEnv = { delays: deps.delays, unified: config.general.unifiedDelay, ca: deps.probeCa, queue: new ProbeQueue() };
+  const ctx: GroupContext = { lookup, selections: deps.selections, providers, log: deps.log, health };
   const specs: (GroupSpec & { readonly path: string; readonly line?: number })[] = [...config.proxyGroups];
   if (!outbounds.has(GLOBAL) && !specs.some((g) => g.name === GLOBAL)) {
     const members = ['DIRECT', 'REJECT', ...config.proxies.map((p) => p.name), ...config.proxyGroups.map((g) => g.name)];

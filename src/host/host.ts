@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { createLogger, type LogEntry, type Logger } from '../common/log.js';
 import { loadConfig, type Config, type LoadResult } from '../config/load.js';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
@@ -50,7 +51,15 @@ export interface HostOptions {
   readonly services?: readonly HostService<Config>[];
   /** extra trust anchors for https URL tests (tests run a private CA) */
   readonly probeCa?: string | Buffer;
+  /**
+   * The home directory (`-d`): with profile.store-selected (mihomo's default), select choices
+   * are kept in its `selected.json` and read back at start. Absent: choices live in memory only.
+   */
+  readonly home?: string;
 }
+
+/** The file in the home directory where choices are kept (profile.store-selected). */
+export const SELECTED_FILE = 'selected.json';
 
 /** The typed events of a running core (library face). */
 export interface HostEvents {
@@ -90,6 +99,7 @@ export class Host {
   readonly #transform: ((config: Config) => Config) | undefined;
   readonly #services: readonly HostService<Config>[];
   readonly #dialer: ReturnType<typeof createSystemDialer>;
+  readonly #home: string | undefined;
   #gen: Generation | undefined;
   /** the generation being swapped in while its listeners bind (the first one only routes by it) */
   #pending: Generation | undefined;
@@ -111,6 +121,7 @@ export class Host {
     this.#bind = opts.bind ?? true;
     this.#services = opts.services ?? [];
     this.probeCa = opts.probeCa;
+    this.#home = opts.home;
     this.resolver = createSystemResolver({ ipv6: true, log });
     this.#dialer = createSystemDialer({ resolver: this.resolver });
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
@@ -243,6 +254,7 @@ export class Host {
     this.log.level = config.general.logLevel;
     this.resolver.setIpv6(config.general.ipv6);
     this.#text = loaded.text;
+    this.#storeSelections(config);
     pruneSelections(gen, this.selections);
     this.delays.prune((name) => gen.outbounds.has(name));
     const listeners = change ? await change.commit() : { kept: [], rebound: [], started: [], closed: [], failed: [] };
@@ -253,6 +265,14 @@ export class Host {
     if (old) this.log.info(`configuration reloaded (generation ${gen.id}); generation ${old.id} retires with ${old.live} live connections`);
     this.events.emit('config-reloaded', result);
     return result;
+  }
+
+  /** profile.store-selected: keep choices in the home directory's selected.json (read back the first time). */
+  #storeSelections(config: Config): void {
+    if (this.#home === undefined) return;
+    if (!config.general.storeSelected) return this.selections.detach();
+    this.selections.attach(join(this.#home, SELECTED_FILE));
+    if (this.selections.lastError) this.log.warn(`profile.store-selected: ${errorMessage(this.selections.lastError)}`);
   }
 
   async #applyServices(config: Config): Promise<void> {
@@ -271,6 +291,8 @@ export class Host {
       log: this.log,
       warmPools: this.warmPools,
       selections: this.selections,
+      delays: this.delays,
+      probeCa: this.probeCa,
       mode: () => this.#mode,
     });
   }
@@ -341,7 +363,7 @@ export class Host {
 
 /** Loads YAML text with the host's proxy and group types, compiling each rule line once. */
 export function loadText(text: string, registry: ProxyRegistry = createRegistry(), groups: GroupRegistry = createGroupRegistry()): LoadResult {
-  return loadConfig(text, { registry, groupTypes: groups.types(), compileRule: ruleCompiler() });
+  return loadConfig(text, { registry, groupTypes: groups.schemas(), compileRule: ruleCompiler() });
 }
 
 /** The issues of a failed load or build, for callers that print them. */

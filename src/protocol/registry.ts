@@ -12,6 +12,8 @@ export interface OutboundDeps {
   readonly dialer: Dialer;
   /** warm TLS connections (clash-ts extension); absent means every dial handshakes anew */
   readonly warmPool?: WarmPoolSource;
+  /** the generation's outbounds by name, for `dialer-proxy` (absent: a proxy built alone) */
+  readonly outbound?: (name: string) => Outbound | undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createLogger } from '../common/log.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Metadata } from '../core/metadata.js';
@@ -35,10 +36,11 @@ function router(mode: Mode, lines: string[], resolveCalls: string[] = []): Route
   const outbounds = new Map<string, Outbound>();
   for (const o of [fake('DIRECT'), fake('REJECT'), fake('tcp-only', false), fake('p1'), createPass()]) outbounds.set(o.name, o);
   const lookup = (n: string) => outbounds.get(n);
-  const store = new SelectionStore();
-  outbounds.set('G', new SelectGroup('G', ['p1', 'DIRECT'], lookup, store));
-  outbounds.set('Outer', new SelectGroup('Outer', ['G'], lookup, store));
-  outbounds.set('GLOBAL', new SelectGroup('GLOBAL', ['REJECT', 'DIRECT'], lookup, store));
+  const ctx = { lookup, selections: new SelectionStore(), providers: new Map(), log: createLogger('silent') };
+  const select = (name: string, proxies: string[]) => new SelectGroup({ name, type: 'select', proxies }, ctx);
+  outbounds.set('G', select('G', ['p1', 'DIRECT']));
+  outbounds.set('Outer', select('Outer', ['G']));
+  outbounds.set('GLOBAL', select('GLOBAL', ['REJECT', 'DIRECT']));
   const rules = lines.map((raw) => {
     const [type, a, b, ...rest] = raw.split(',');
     return type === 'MATCH'

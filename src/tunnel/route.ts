@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { isGroup, PASS_TYPE, type Outbound } from '../core/outbound.js';
+import { isGroup, PASS_TYPE, type Outbound, type ProxyGroup } from '../core/outbound.js';
 import type { Metadata } from '../core/metadata.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Rule } from '../core/rule.js';
@@ -18,6 +18,14 @@ export interface Route {
   readonly rule?: Rule;
   /** the destination IP, when the destination is a literal or the rule engine resolved it */
   readonly ip?: string;
+  /** the groups passed on the way down and the member each picked, for {@link reportDial} */
+  readonly via?: readonly (readonly [ProxyGroup, Outbound])[];
+}
+
+/** Tells the groups a connection went through how its dial ended (their health checks count failures). */
+export function reportDial(route: Route, err?: unknown): void {
+  if (!route.via) return;
+  for (const [g, m] of route.via) g.dialed?.(m, err);
 }
 
 /** What the router needs, handed in by the generation. */
@@ -76,11 +84,14 @@ export class Router {
   #leaf(target: Outbound, meta: Metadata, rule: Rule | undefined, ip: string | undefined): Route {
     const chains: string[] = [target.name];
     let o = target;
+    let via: [ProxyGroup, Outbound][] | undefined;
     for (let depth = 0; isGroup(o) && depth < 32; depth++) {
-      o = o.pick(meta);
+      const g: ProxyGroup = o;
+      o = g.pick(meta);
+      if (g.dialed) (via ??= []).push([g, o]);
       chains.unshift(o.name);
     }
-    return { outbound: o, chains, rule, ip };
+    return via ? { outbound: o, chains, rule, ip, via } : { outbound: o, chains, rule, ip };
   }
 }
 

@@ -6,7 +6,7 @@ import type { Metadata } from '../core/metadata.js';
 import { dialErrorLine, routeLine } from './log-line.js';
 import { NatTable } from './nat.js';
 import { pipe, type PipeOptions } from './pipe.js';
-import type { Route } from './route.js';
+import { reportDial, type Route } from './route.js';
 import type { RoutingSource, RoutingTable } from './routing.js';
 import type { TrackedConnection, Tracker } from './tracker.js';
 
@@ -94,8 +94,10 @@ export class Tunnel implements ConnectionHandler {
     let remote: Duplex;
     try {
       remote = await route.outbound.dialTcp(meta, { signal: abort.signal });
+      reportDial(route);
     } catch (err) {
       conn.off('close', onClientGone);
+      if (!abort.signal.aborted) reportDial(route, err);
       if (hasCode(err, 'REJECTED')) this.#logRoute(meta, route, router.mode);
       else if (abort.signal.aborted) this.#log.debug(dialErrorLine('TCP', meta, route, 'client closed'));
       else this.#log.warn(dialErrorLine('TCP', meta, route, errorMessage(err)));

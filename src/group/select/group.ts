@@ -1,56 +1,26 @@
-import type { Duplex } from 'node:stream';
 import type { Metadata } from '../../core/metadata.js';
-import type { DialOptions, Outbound, PacketConn } from '../../core/outbound.js';
-import type { GroupDefinition, OutboundLookup, SelectableGroup } from '../registry.js';
-import type { SelectionStore } from '../selection-store.js';
+import type { Outbound } from '../../core/outbound.js';
+import { GroupBase } from '../common/base.js';
+import type { GroupDefinition, SelectableGroup } from '../registry.js';
 
 /**
- * mihomo's `select` group: the user's choice among its members, kept in the process's
- * SelectionStore (so it survives reloads); the first member until one is chosen.
+ * mihomo's `select` group (API type Selector): the user's choice among its members, kept in the
+ * process's SelectionStore (so it survives reloads, and restarts with profile.store-selected);
+ * the first member until one is chosen. It checks only when given an `interval`.
  */
-export class SelectGroup implements SelectableGroup {
+export class SelectGroup extends GroupBase implements SelectableGroup {
   readonly type = 'Selector';
   readonly selectable = true;
-  readonly name: string;
-  readonly members: readonly string[];
-  readonly #lookup: OutboundLookup;
-  readonly #store: SelectionStore;
-
-  constructor(name: string, members: readonly string[], lookup: OutboundLookup, store: SelectionStore) {
-    if (members.length === 0) throw new Error(`group ${name} has no members`);
-    this.name = name;
-    this.members = members;
-    this.#lookup = lookup;
-    this.#store = store;
-  }
-
-  /** UDP works when the selected member carries it. */
-  get udp(): boolean {
-    return this.#current().udp;
-  }
 
   now(): string {
-    const chosen = this.#store.get(this.name);
-    return chosen !== undefined && this.members.includes(chosen) ? chosen : this.members[0];
+    const chosen = this.ctx.selections.get(this.name);
+    const names = this.members;
+    return chosen !== undefined && names.includes(chosen) ? chosen : names[0];
   }
 
-  pick(_meta: Metadata): Outbound {
-    return this.#current();
-  }
-
-  dialTcp(meta: Metadata, opts: DialOptions): Promise<Duplex> {
-    return this.#current().dialTcp(meta, opts);
-  }
-
-  dialUdp(meta: Metadata, opts: DialOptions): Promise<PacketConn> {
-    return this.#current().dialUdp(meta, opts);
-  }
-
-  async close(): Promise<void> {}
-
-  #current(): Outbound {
+  protected choose(_meta: Metadata | undefined, _touch: boolean): Outbound {
     const name = this.now();
-    const o = this.#lookup(name);
+    const o = this.list().find((m) => m.name === name);
     if (!o) throw new Error(`group ${this.name}: member ${name} does not exist`);
     return o;
   }
@@ -59,5 +29,5 @@ export class SelectGroup implements SelectableGroup {
 /** `type: select`. */
 export const selectDefinition: GroupDefinition = {
   type: 'select',
-  create: (spec, ctx) => ({ group: new SelectGroup(spec.name, spec.proxies, ctx.lookup, ctx.selections) }),
+  create: (spec, ctx) => new SelectGroup(spec, ctx).built(),
 };

