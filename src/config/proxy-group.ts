@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Issues, type Located, type Path, isRecord, locate } from './issues.js';
 import { BUILTIN_OUTBOUNDS, RESERVED_GROUP_NAMES } from './names.js';
-import { nameLike } from './values.js';
+import { boolLike, nameLike } from './values.js';
 
 /** mihomo's other group types: recognised, reported as not supported yet. */
 const LATER_TYPES = new Set(['url-test', 'fallback', 'load-balance', 'relay']);
@@ -9,19 +9,25 @@ const LATER_TYPES = new Set(['url-test', 'fallback', 'load-balance', 'relay']);
 // Keys that change which members a group has: ignoring them would route through the wrong
 // proxies, so they are errors until supported.
 const UNSAFE_KEYS = new Set([
-  'use', 'include-all', 'include-all-proxies', 'include-all-providers', 'filter', 'exclude-filter', 'exclude-type',
+  'include-all', 'include-all-proxies', 'filter', 'exclude-filter', 'exclude-type',
 ]);
 
 // Health-check and UI keys that mean nothing to a select group (templates set them everywhere).
 const INERT_KEYS = new Set([
   'name', 'type', 'proxies', 'url', 'interval', 'timeout', 'lazy', 'hidden', 'icon', 'max-failed-times',
-  'expected-status', 'tolerance', 'strategy',
+  'expected-status', 'tolerance', 'strategy', 'use', 'include-all-providers',
 ]);
 
-/** One `proxy-groups` entry of a supported type. */
+/** One `proxy-groups` entry of a supported type; `use` lists proxy-providers whose proxies follow `proxies`. */
 export const groupSchema = z
-  .object({ name: nameLike, type: z.string(), proxies: z.array(nameLike) })
-  .transform((r) => ({ name: r.name, type: r.type, proxies: r.proxies }));
+  .object({
+    name: nameLike,
+    type: z.string(),
+    proxies: z.array(nameLike).default([]),
+    use: z.array(nameLike).default([]),
+    'include-all-providers': boolLike.default(false),
+  })
+  .transform((r) => ({ name: r.name, type: r.type, proxies: r.proxies, use: r.use, includeAllProviders: r['include-all-providers'] }));
 
 /** A validated group: its members are proxies, other groups or built-ins, in order. */
 export type GroupConfig = z.output<typeof groupSchema> & Located;
@@ -33,7 +39,13 @@ export interface ParsedGroups {
 }
 
 /** Validates `proxy-groups` against the declared proxy names and the group types that can be built. */
-export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issues: Issues, types: readonly string[] = ['select']): ParsedGroups {
+export function parseGroups(
+  raw: unknown,
+  proxyNames: ReadonlySet<string>,
+  issues: Issues,
+  types: readonly string[] = ['select'],
+  providerNames: ReadonlySet<string> = new Set(),
+): ParsedGroups {
   const groups: GroupConfig[] = [];
   const declared = new Set<string>();
   if (!Array.isArray(raw)) {
@@ -80,11 +92,17 @@ export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issue
         issues.warn([...at, key], `group option ${key} not supported yet, ignored${label}`);
       }
     }
-    if (item.proxies === undefined || (Array.isArray(item.proxies) && item.proxies.length === 0)) {
-      return issues.error([...at, 'proxies'], `group has no proxies${label}`);
-    }
     const r = groupSchema.safeParse(item);
     if (!r.success) return issues.zod(at, r.error);
+    // include-all-providers: every provider, in name order (as mihomo)
+    const use = r.data.includeAllProviders ? [...new Set([...r.data.use, ...[...providerNames].sort()])] : r.data.use;
+    if (r.data.proxies.length === 0 && use.length === 0) return issues.error([...at, 'proxies'], `group has no proxies${label}`);
+    r.data.use.forEach((u, j) => {
+      if (!providerNames.has(u)) {
+        issues.error([...at, 'use', j], `provider "${u}" not found${label}`);
+        ok = false;
+      }
+    });
     r.data.proxies.forEach((m, j) => {
       if (!exists(m)) {
         issues.error([...at, 'proxies', j], `proxy "${m}" not found${label}`);
@@ -93,7 +111,7 @@ export function parseGroups(raw: unknown, proxyNames: ReadonlySet<string>, issue
     });
     if (!ok || names[i] === undefined) return;
     paths.set(r.data.name, at);
-    groups.push({ ...r.data, ...locate(issues, at) });
+    groups.push({ ...r.data, use, ...locate(issues, at) });
   });
   reportCycles(groups, paths, issues);
   return { groups, declared };
