@@ -13,6 +13,8 @@ export interface GroupSpec {
   readonly type: string;
   /** member names in order (proxies, groups, built-ins) */
   readonly proxies: readonly string[];
+  /** proxy-providers whose proxies follow `proxies` (GroupContext.providers) */
+  readonly use?: readonly string[];
 }
 
 /** What building a group may use: handed in by the generation, never imported as globals. */

@@ -50,6 +50,10 @@ export interface HostOptions {
   readonly services?: readonly HostService<Config>[];
   /** extra trust anchors for https URL tests (tests run a private CA) */
   readonly probeCa?: string | Buffer;
+  /** mihomo's home dir: relative provider paths and the provider cache (proxies/) (default: the working directory) */
+  readonly homeDir?: string;
+  /** one provider fetch's timeout (default 20 s, as mihomo) */
+  readonly providerFetchTimeoutMs?: number;
 }
 
 /** The typed events of a running core (library face). */
@@ -90,6 +94,8 @@ export class Host {
   readonly #transform: ((config: Config) => Config) | undefined;
   readonly #services: readonly HostService<Config>[];
   readonly #dialer: ReturnType<typeof createSystemDialer>;
+  readonly #homeDir: string | undefined;
+  readonly #fetchTimeoutMs: number | undefined;
   #gen: Generation | undefined;
   /** the generation being swapped in while its listeners bind (the first one only routes by it) */
   #pending: Generation | undefined;
@@ -111,6 +117,8 @@ export class Host {
     this.#bind = opts.bind ?? true;
     this.#services = opts.services ?? [];
     this.probeCa = opts.probeCa;
+    this.#homeDir = opts.homeDir;
+    this.#fetchTimeoutMs = opts.providerFetchTimeoutMs;
     this.resolver = createSystemResolver({ ipv6: true, log });
     this.#dialer = createSystemDialer({ resolver: this.resolver });
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
@@ -272,6 +280,8 @@ export class Host {
       warmPools: this.warmPools,
       selections: this.selections,
       mode: () => this.#mode,
+      homeDir: this.#homeDir,
+      providerFetchTimeoutMs: this.#fetchTimeoutMs,
     });
   }
 
