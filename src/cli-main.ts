@@ -65,7 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log.level = loaded.config.general.logLevel;
     for (const w of loaded.warnings) log.warn(formatIssue(w));
     if (args.test) {
-      await Host.check(loaded, { log });
+      await Host.check(loaded, { log, homeDir: home });
       process.stdout.write(`configuration file ${file} test is successful\n`);
       return 0;
     }
@@ -82,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   let app: Host;
   try {
-    app = await Host.start(loaded, { log, transform, home });
+    app = await Host.start(loaded, { log, transform, homeDir: home });
   } catch (err) {
     if (err instanceof ConfigError && !(err instanceof BindError)) {
       process.stderr.write(`configuration file ${file} test failed:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);

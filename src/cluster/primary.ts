@@ -378,6 +378,11 @@ class Primary implements ClusterControl {
     return this.#view.control.providers();
   }
 
+  /** Updates the view host's copy (the workers' providers keep their own intervals). */
+  updateProvider(name: string): Promise<boolean> {
+    return this.#view.control.updateProvider(name);
+  }
+
   config(): GeneralView {
     const v = this.#view.control.config();
     // the primary binds nothing: the listeners are the workers', at their configured addresses

@@ -7,9 +7,10 @@ import { parseDns } from './dns.js';
 import { deepFreeze, type DeepReadonly } from './freeze.js';
 import { parseGeneral } from './general.js';
 import { Issues, type LineOf, isRecord } from './issues.js';
+import { BUILTIN_OUTBOUNDS } from './names.js';
 import { checkListenerClashes, deriveListeners } from './listener-derive.js';
 import { parseInboundForm, parseListenerEntries, type ListenerConfig as RawListener } from './listener.js';
-import { BUILTIN_OUTBOUNDS } from './names.js';
+import { parseProviders, RESERVED_PROVIDER_NAME, type ProviderConfig as RawProvider } from './provider.js';
 import { parseProxies, type ProxyConfig as RawProxy } from './proxy.js';
 import { checkDialerProxies, parseGroups, type GroupConfig as RawGroup, type GroupTypeSchema } from './proxy-group.js';
 import { parseRules, type RuleLine as RawRuleLine } from './rule-line.js';
@@ -47,6 +48,7 @@ export type Config = DeepReadonly<{
   listeners: RawListener[];
   proxies: RawProxy[];
   proxyGroups: RawGroup[];
+  proxyProviders: RawProvider[];
   rules: RawRuleLine[];
   dns: NonNullable<ReturnType<typeof parseDns>>;
 }>;
@@ -57,6 +59,8 @@ export type ListenerConfig = Config['listeners'][number];
 export type ProxyConfig = Config['proxies'][number];
 /** A validated proxy group. */
 export type GroupConfig = Config['proxyGroups'][number];
+/** A validated proxy-providers entry. */
+export type ProviderConfig = Config['proxyProviders'][number];
 /** A rule line split into type, payload, target and params. */
 export type RuleLine = Config['rules'][number];
 
@@ -134,10 +138,13 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const none = { proxies: [], groups: [], declared: new Set<string>() };
   const proxies = top.proxies !== undefined ? parseProxies(top.proxies, opts.registry, issues) : none;
   const groupTypes = opts.groupTypes ?? ['select'];
-  const groupOpts = { types: groupTypes, proxyOrder: proxies.proxies.map((p) => p.name) };
+  const rawProviders = top['proxy-providers'];
+  const providerNames = new Set(isRecord(rawProviders) ? Object.keys(rawProviders).filter((n) => n !== '' && n !== RESERVED_PROVIDER_NAME) : []);
+  const groupOpts = { types: groupTypes, proxyOrder: proxies.proxies.map((p) => p.name), providers: providerNames };
   const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues, groupOpts) : none;
   const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
   checkDialerProxies(top.proxies, groups.groups, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), issues);
+  const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n)) : { providers: [] };
   const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
   if (issues.failed || !general || !controller || !dns) throw new ConfigError(issues.errors());
@@ -146,6 +153,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
     listeners,
     proxies: proxies.proxies,
     proxyGroups: groups.groups,
+    proxyProviders: providers.providers,
     rules: rules.lines,
     dns,
   });

@@ -222,12 +222,12 @@ rules:
         ['mode', 5],
         ['proxies[1].port', 14],
         ['proxy-groups[0].proxies[1]', 21],
-        ['proxy-groups[1].use', 22],
+        ['proxy-groups[1].use[0]', 22],
         ['rules[1]', 29],
       ],
     );
     assert.match(issues[2].message, /proxy "jp-02" not found \(group "Proxy"\)/);
-    assert.match(issues[3].message, /group option use not supported yet \(group "HK"\)/);
+    assert.match(issues[3].message, /provider "sub" not found \(group "HK"\)/);
     assert.equal(issues[4].message, 'unknown target "HKG"');
   });
 });

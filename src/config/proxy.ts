@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MIHOMO_PROXY_TYPES, type ProxyRegistry } from '../protocol/registry.js';
-import { type Issues, type Located, isRecord, locate } from './issues.js';
+import { type Issues, type Located, type Path, isRecord, locate } from './issues.js';
 import { RESERVED_PROXY_NAMES } from './names.js';
 import { nameLike } from './values.js';
 
@@ -39,34 +39,60 @@ export function parseProxies(raw: unknown, registry: ProxyRegistry, issues: Issu
   const seen = new Map<string, string>();
   raw.forEach((item, i) => {
     const at = ['proxies', i];
-    if (!isRecord(item)) return issues.error(at, 'expected a mapping');
-    const head = proxyHeadSchema.safeParse(item);
-    if (!head.success) return issues.zod(at, head.error);
-    const { name, type } = head.data;
-    if (RESERVED_PROXY_NAMES.has(name)) return issues.error([...at, 'name'], `proxy name ${name} is reserved`);
-    const first = seen.get(name);
-    if (first !== undefined) return issues.error([...at, 'name'], `duplicate proxy name "${name}" (also ${first})`);
-    const loc = locate(issues, at);
-    seen.set(name, loc.path);
-    declared.add(name);
-    const def = registry.get(type);
-    if (!def) {
-      const message = MIHOMO_PROXY_TYPES.includes(type)
-        ? `proxy type ${type} not supported yet (proxy "${name}")`
-        : `unknown proxy type ${type} (proxy "${name}")`;
-      return issues.error([...at, 'type'], message);
-    }
-    const via = item['dialer-proxy'];
-    if (via !== undefined && via !== '' && typeof via !== 'string') return issues.error([...at, 'dialer-proxy'], `dialer-proxy must be a name (proxy "${name}")`);
-    let r: ReturnType<typeof def.schema.safeParse>;
-    try {
-      r = def.schema.safeParse(item);
-    } catch (err) {
-      // a protocol schema that throws is a bug there; it must not crash loading
-      return issues.error(at, `proxy "${name}": ${(err as Error)?.message ?? String(err)}`);
-    }
-    if (!r.success) return issues.zod(at, r.error);
-    out.push({ name, type, options: r.data, ...(typeof via === 'string' && via !== '' && { dialerProxy: via }), ...loc });
+    const p = parseProxyEntry(item, at, registry, issues, (name) => {
+      if (RESERVED_PROXY_NAMES.has(name)) return `proxy name ${name} is reserved`;
+      const first = seen.get(name);
+      if (first !== undefined) return `duplicate proxy name "${name}" (also ${first})`;
+      seen.set(name, locate(issues, at).path);
+      declared.add(name);
+      return undefined;
+    }, { dialerProxy: true });
+    if (p) out.push(p);
   });
   return { proxies: out, declared };
+}
+
+/**
+ * Validates one proxy mapping at `at` (a `proxies` entry, or a provider's payload entry: both
+ * take this one path). `claim` checks the name (reserved, duplicate) and returns the problem,
+ * if any. Every problem goes to `issues`; undefined when the entry is not valid.
+ */
+export function parseProxyEntry(
+  item: unknown,
+  at: Path,
+  registry: ProxyRegistry,
+  issues: Issues,
+  claim: (name: string) => string | undefined,
+  opts: { readonly dialerProxy?: boolean } = {},
+): ProxyConfig | undefined {
+  if (!isRecord(item)) return void issues.error(at, 'expected a mapping');
+  const head = proxyHeadSchema.safeParse(item);
+  if (!head.success) return void issues.zod(at, head.error);
+  const { name, type } = head.data;
+  const problem = claim(name);
+  if (problem !== undefined) return void issues.error([...at, 'name'], problem);
+  const def = registry.get(type);
+  if (!def) {
+    const message = MIHOMO_PROXY_TYPES.includes(type)
+      ? `proxy type ${type} not supported yet (proxy "${name}")`
+      : `unknown proxy type ${type} (proxy "${name}")`;
+    return void issues.error([...at, 'type'], message);
+  }
+  // mihomo's proxy chains: ignoring the key would send this proxy's traffic out directly. A
+  // config proxy may name one (checked for existence and cycles by the loader); a provider's
+  // proxies cannot yet
+  const via = item['dialer-proxy'];
+  if (via !== undefined && via !== '') {
+    if (!opts.dialerProxy) return void issues.error([...at, 'dialer-proxy'], `dialer-proxy not supported yet in a provider (proxy "${name}")`);
+    if (typeof via !== 'string') return void issues.error([...at, 'dialer-proxy'], `dialer-proxy must be a name (proxy "${name}")`);
+  }
+  let r: ReturnType<typeof def.schema.safeParse>;
+  try {
+    r = def.schema.safeParse(item);
+  } catch (err) {
+    // a protocol schema that throws is a bug there; it must not crash loading
+    return void issues.error(at, `proxy "${name}": ${(err as Error)?.message ?? String(err)}`);
+  }
+  if (!r.success) return void issues.zod(at, r.error);
+  return { name, type, options: r.data, ...(typeof via === 'string' && via !== '' && { dialerProxy: via }), ...locate(issues, at) };
 }

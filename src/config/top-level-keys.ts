@@ -18,7 +18,7 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
   // general, controller, inbounds
   ...['port', 'socks-port', 'mixed-port', 'allow-lan', 'bind-address', 'authentication', 'skip-auth-prefixes',
     'lan-allowed-ips', 'lan-disallowed-ips', 'mode', 'log-level', 'ipv6', 'external-controller', 'external-ui',
-    'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'rules', 'dns',
+    'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'proxy-providers', 'rules', 'dns',
     // clash-ts extensions
     'unified-delay', 'warm-pool', 'workers', 'profile'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
@@ -27,7 +27,7 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'external-ui-url', 'external-ui-name', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',
     'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url', 'tcp-concurrent', 'find-process-mode',
     'global-client-fingerprint', 'global-ua', 'etag-support', 'keep-alive-idle', 'keep-alive-interval',
-    'disable-keep-alive', 'proxy-providers', 'rule-providers', 'hosts', 'ntp', 'tuic-server', 'experimental',
+    'disable-keep-alive', 'rule-providers', 'hosts', 'ntp', 'tuic-server', 'experimental',
     'sniffer', 'tls', 'clash-for-android'].map((k) => [k, 'ignored'] as const),
   // sub-rules route by themselves; interface-name/routing-mark keep proxy traffic off a VPN or
   // out of a redirect loop; tun/iptables, when enabled, capture the host's traffic: without

@@ -47,8 +47,13 @@ export interface ControlPlane {
 
   /** the compiled rules, in order */
   rules(): RuleView[];
-  /** proxy and rule providers (none until providers exist) */
+  /** proxy and rule providers (proxy-providers of the running config; rule providers not yet) */
   providers(): ProviderView[];
+  /**
+   * Updates a proxy-provider now (http: fetch; file: re-read). Resolves false for no such
+   * provider; rejects with the reason when the update failed (its proxies stay as they were).
+   */
+  updateProvider(name: string): Promise<boolean>;
 
   /** the running config's general settings */
   config(): GeneralView;
@@ -163,6 +168,10 @@ export interface ProviderView {
   readonly vehicleType: string;
   /** epoch ms of the last update; 0 = never */
   readonly updatedAt: number;
+  /** proxy providers: the names of its proxies now, in order */
+  readonly proxies?: readonly string[];
+  /** from the subscription's `Subscription-Userinfo` header (bytes; Expire in epoch seconds) */
+  readonly subscriptionInfo?: { readonly Upload: number; readonly Download: number; readonly Total: number; readonly Expire: number };
 }
 
 /** The general settings of the running config. */

@@ -12,6 +12,7 @@ import { ProbeQueue } from '../group/common/queue.js';
 import type { GroupContext, GroupRegistry, GroupSpec, HealthEnv } from '../group/registry.js';
 import type { DelayHistory } from '../health/history.js';
 import type { SelectionStore } from '../group/selection-store.js';
+import { ConfigProxyProvider } from '../provider/provider.js';
 import { createDirect } from '../protocol/direct/outbound.js';
 import { createPass } from '../protocol/pass/outbound.js';
 import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
@@ -40,6 +41,10 @@ export interface BuildDeps {
   readonly probeCa?: string | Buffer;
   /** the host's mode (read per connection) */
   readonly mode: () => Mode;
+  /** where relative provider paths and the provider cache (proxies/) are (default: the working directory) */
+  readonly homeDir?: string;
+  /** provider fetch timeout (default 20 s, as mihomo) */
+  readonly providerFetchTimeoutMs?: number;
 }
 
 /**
@@ -72,8 +77,27 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
       issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
     }
   }
-  // proxy-providers are built here (before the groups that `use` them) once they exist
+  // proxy-providers, before the groups that `use` them: their local copies load now (no network)
   const providers = new Map<string, ProxyProvider>();
+  const taken = new Set([...outbounds.keys(), ...config.proxyGroups.map((g) => g.name), GLOBAL]);
+  for (const pc of config.proxyProviders) {
+    try {
+      const provider = new ConfigProxyProvider(pc, {
+        registry: deps.proxies,
+        outboundDeps,
+        log: deps.log,
+        lookup,
+        taken,
+        homeDir: deps.homeDir ?? process.cwd(),
+        fetchTimeoutMs: deps.providerFetchTimeoutMs,
+      });
+      await provider.prepare();
+      providers.set(pc.name, provider);
+      components.push(provider);
+    } catch (err) {
+      issues.push({ path: pc.path, line: pc.line, message: `provider "${pc.name}": ${errorMessage(err)}` });
+    }
+  }
   // every URL test of this generation's health checks shares one bounded queue
   const health: HealthEnv = { delays: deps.delays, unified: config.general.unifiedDelay, ca: deps.probeCa, queue: new ProbeQueue() };
   const ctx: GroupContext = { lookup, selections: deps.selections, providers, log: deps.log, health };
@@ -113,7 +137,7 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   }
 
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
-  const gen = new Generation({ id, config, outbounds, rules: compiled, router, components, warmPools, log: deps.log });
+  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

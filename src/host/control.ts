@@ -22,7 +22,7 @@ import { isGroup } from '../core/outbound.js';
 import { ExpectedStatus } from '../health/expected-status.js';
 import { recordedProbe, type ProbeOptions } from '../health/probe.js';
 import type { Host } from './host.js';
-import { connectionView, proxyView, proxyViews, ruleViews, selectIn } from './views.js';
+import { connectionView, providerViews, proxyView, proxyViews, ruleViews, selectIn, updateProviderIn } from './views.js';
 
 /** Log levels in increasing severity. */
 export const LOG_RANK: Record<LogViewLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -156,7 +156,11 @@ export class HostControl implements ControlPlane {
   }
 
   providers(): ProviderView[] {
-    return [];
+    return providerViews(this.#host.generation);
+  }
+
+  updateProvider(name: string): Promise<boolean> {
+    return updateProviderIn(this.#host.generation, name);
   }
 
   config(): GeneralView {

@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import type { Component } from '../core/component.js';
 import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
+import type { ProxyProvider } from '../core/provider.js';
 import type { Rule } from '../core/rule.js';
 import type { WarmPoolScope } from '../transport/warm-pool-registry.js';
 import type { Router } from '../tunnel/route.js';
@@ -14,6 +15,8 @@ export interface GenerationParts {
   readonly config: Config;
   /** every outbound by name, in config order: built-ins, proxies, groups, GLOBAL */
   readonly outbounds: ReadonlyMap<string, Outbound>;
+  /** its proxy-providers by name (also among its components) */
+  readonly providers?: ReadonlyMap<string, ProxyProvider>;
   readonly rules: readonly Rule[];
   readonly router: Router;
   /** timers and files of its own (health checks, providers…), started with it, closed at retirement */
@@ -33,6 +36,7 @@ export class Generation implements RoutingTable {
   readonly id: number;
   readonly config: Config;
   readonly outbounds: ReadonlyMap<string, Outbound>;
+  readonly providers: ReadonlyMap<string, ProxyProvider>;
   readonly rules: readonly Rule[];
   readonly router: Router;
   readonly components: readonly Component[];
@@ -50,6 +54,7 @@ export class Generation implements RoutingTable {
     this.id = p.id;
     this.config = p.config;
     this.outbounds = p.outbounds;
+    this.providers = p.providers ?? new Map();
     this.rules = p.rules;
     this.router = p.router;
     this.components = p.components;

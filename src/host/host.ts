@@ -52,10 +52,14 @@ export interface HostOptions {
   /** extra trust anchors for https URL tests (tests run a private CA) */
   readonly probeCa?: string | Buffer;
   /**
-   * The home directory (`-d`): with profile.store-selected (mihomo's default), select choices
-   * are kept in its `selected.json` and read back at start. Absent: choices live in memory only.
+   * mihomo's home directory (`-d`): relative provider paths and the provider cache (proxies/)
+   * live under it (default: the working directory); with profile.store-selected (mihomo's
+   * default) select choices are kept in its `selected.json` and read back at start. Absent:
+   * choices live in memory only.
    */
-  readonly home?: string;
+  readonly homeDir?: string;
+  /** one provider fetch's timeout (default 20 s, as mihomo) */
+  readonly providerFetchTimeoutMs?: number;
 }
 
 /** The file in the home directory where choices are kept (profile.store-selected). */
@@ -99,7 +103,8 @@ export class Host {
   readonly #transform: ((config: Config) => Config) | undefined;
   readonly #services: readonly HostService<Config>[];
   readonly #dialer: ReturnType<typeof createSystemDialer>;
-  readonly #home: string | undefined;
+  readonly #homeDir: string | undefined;
+  readonly #fetchTimeoutMs: number | undefined;
   #gen: Generation | undefined;
   /** the generation being swapped in while its listeners bind (the first one only routes by it) */
   #pending: Generation | undefined;
@@ -121,7 +126,8 @@ export class Host {
     this.#bind = opts.bind ?? true;
     this.#services = opts.services ?? [];
     this.probeCa = opts.probeCa;
-    this.#home = opts.home;
+    this.#homeDir = opts.homeDir;
+    this.#fetchTimeoutMs = opts.providerFetchTimeoutMs;
     this.resolver = createSystemResolver({ ipv6: true, log });
     this.#dialer = createSystemDialer({ resolver: this.resolver });
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
@@ -269,9 +275,9 @@ export class Host {
 
   /** profile.store-selected: keep choices in the home directory's selected.json (read back the first time). */
   #storeSelections(config: Config): void {
-    if (this.#home === undefined) return;
+    if (this.#homeDir === undefined) return;
     if (!config.general.storeSelected) return this.selections.detach();
-    this.selections.attach(join(this.#home, SELECTED_FILE));
+    this.selections.attach(join(this.#homeDir, SELECTED_FILE));
     if (this.selections.lastError) this.log.warn(`profile.store-selected: ${errorMessage(this.selections.lastError)}`);
   }
 
@@ -294,6 +300,8 @@ export class Host {
       delays: this.delays,
       probeCa: this.probeCa,
       mode: () => this.#mode,
+      homeDir: this.#homeDir,
+      providerFetchTimeoutMs: this.#fetchTimeoutMs,
     });
   }
 

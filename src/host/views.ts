@@ -1,5 +1,5 @@
-import type { ConnectionView, ProxyView, RuleView } from '../core/control-plane.js';
-import { isGroup } from '../core/outbound.js';
+import type { ConnectionView, ProviderView, ProxyView, RuleView } from '../core/control-plane.js';
+import { isGroup, type Outbound } from '../core/outbound.js';
 import { isSelectable } from '../group/registry.js';
 import type { SelectionStore } from '../group/selection-store.js';
 import type { DelayHistory } from '../health/history.js';
@@ -13,12 +13,30 @@ export function proxyViews(gen: Generation, delays: DelayHistory): ProxyView[] {
     const v = proxyView(gen, delays, name);
     if (v) out.push(v);
   }
+  // the providers' proxies too, as mihomo lists them (a name already shown is skipped)
+  const seen = new Set(gen.outbounds.keys());
+  for (const p of gen.providers.values()) {
+    for (const o of p.proxies()) {
+      if (seen.has(o.name)) continue;
+      seen.add(o.name);
+      const v = proxyView(gen, delays, o.name);
+      if (v) out.push(v);
+    }
+  }
   return out;
+}
+
+/** An outbound of the generation by name: its own, else the first provider proxy of that name. */
+export function outboundIn(gen: Generation, name: string): Outbound | undefined {
+  const own = gen.outbounds.get(name);
+  if (own) return own;
+  for (const p of gen.providers.values()) for (const o of p.proxies()) if (o.name === name) return o;
+  return undefined;
 }
 
 /** One outbound as the control plane shows it. */
 export function proxyView(gen: Generation, delays: DelayHistory, name: string): ProxyView | undefined {
-  const o = gen.outbounds.get(name);
+  const o = outboundIn(gen, name);
   if (!o) return undefined;
   const history = delays.of(name);
   const alive = history.length === 0 || history[history.length - 1].delay > 0;
@@ -35,6 +53,26 @@ export function proxyView(gen: Generation, delays: DelayHistory, name: string): 
 /** The compiled rules. */
 export function ruleViews(gen: Generation): RuleView[] {
   return gen.rules.map((r, index) => ({ index, type: r.type, payload: r.payload, proxy: r.target }));
+}
+
+/** The generation's proxy-providers. */
+export function providerViews(gen: Generation): ProviderView[] {
+  return [...gen.providers.values()].map((p) => ({
+    name: p.name,
+    kind: 'proxy',
+    vehicleType: p.vehicleType,
+    updatedAt: p.updatedAt,
+    proxies: p.proxies().map((o) => o.name),
+    ...(p.subscriptionInfo !== undefined && { subscriptionInfo: p.subscriptionInfo }),
+  }));
+}
+
+/** Updates one provider of the generation: false when it has none of that name. */
+export async function updateProviderIn(gen: Generation, name: string): Promise<boolean> {
+  const p = gen.providers.get(name);
+  if (!p) return false;
+  await p.update();
+  return true;
 }
 
 /** A connection record's fields, whether a live TrackedConnection or a worker's report of one. */

@@ -104,7 +104,7 @@ describe('profile.store-selected', () => {
   test('a choice survives a restart (selected.json in the home dir) and a reload; store-selected: false stops writing', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clash-ts-home-'));
     const yaml = chainYaml(0, ['  - { name: pick, type: select, proxies: [ms, ss, DIRECT] }', 'rules:', '  - MATCH,pick']).replace(/^mixed-port: 0\n/, '');
-    let host = await Host.start(yaml, { log: createLogger('silent'), home });
+    let host = await Host.start(yaml, { log: createLogger('silent'), homeDir: home });
     assert.equal(host.control.proxy('pick')!.now, 'ms');
     assert.equal(await host.control.select('pick', 'DIRECT'), true);
     const file = join(home, SELECTED_FILE);
@@ -112,7 +112,7 @@ describe('profile.store-selected', () => {
     await host.reload(yaml);
     assert.equal(host.control.proxy('pick')!.now, 'DIRECT');
     await host.close(0);
-    host = await Host.start(yaml, { log: createLogger('silent'), home });
+    host = await Host.start(yaml, { log: createLogger('silent'), homeDir: home });
     assert.equal(host.control.proxy('pick')!.now, 'DIRECT', 'read back at start');
     await host.reload(`profile: { store-selected: false }\n${yaml}`);
     assert.equal(await host.control.select('pick', 'ss'), true);
