@@ -64,7 +64,7 @@ describe('proxy-groups', () => {
         ['proxy-groups[0].tolerance', 5, 'expected an integer'],
         ['proxy-groups[1].strategy', 6, 'unsupported strategy: expected one of consistent-hashing, round-robin, sticky-sessions'],
         ['proxy-groups[2].type', 7, 'unknown group type weird (group "w")'],
-        ['proxy-groups[3].use', 8, 'group option use not supported yet (group "u")'],
+        ['proxy-groups[3].use[0]', 8, 'proxy provider "provider1" not found (group "u")'],
         ['proxy-groups[4].proxies', 9, '`use` or `proxies` missing (group "e")'],
         ['proxy-groups[5].proxies', 10, '`use` or `proxies` missing (group "n")'],
         ['proxy-groups[6].proxies[1]', 11, 'proxy "nope" not found (group "m")'],
