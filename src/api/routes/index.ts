@@ -2,6 +2,7 @@ import { Router } from '../router.js';
 import { configRoutes } from './configs.js';
 import { connectionRoutes } from './connections.js';
 import { dnsRoutes } from './dns.js';
+import { metricsRoutes } from './metrics.js';
 import { providerRoutes } from './providers.js';
 import { proxyRoutes } from './proxies.js';
 import { ruleRoutes } from './rules.js';
@@ -12,6 +13,6 @@ import { telemetryRoutes } from './telemetry.js';
 /** Every route of the controller (mihomo's hub/route, plus /metrics). */
 export function routes(): Router {
   const r = new Router();
-  for (const add of [systemRoutes, configRoutes, proxyRoutes, connectionRoutes, telemetryRoutes, ruleRoutes, providerRoutes, dnsRoutes, storageRoutes]) add(r);
+  for (const add of [systemRoutes, configRoutes, proxyRoutes, connectionRoutes, telemetryRoutes, ruleRoutes, providerRoutes, dnsRoutes, storageRoutes, metricsRoutes]) add(r);
   return r;
 }
