@@ -75,7 +75,9 @@ export class ControllerService implements HostService<Config> {
     if (this.#tcp?.text === text) return;
     const old = this.#tcp;
     this.#tcp = undefined;
-    if (old) await old.server.close();
+    // stops listening at once; not awaited: the request that caused this reload (PUT /configs)
+    // is still being answered on it
+    if (old) void old.server.close();
     if (text === undefined) return;
     const addr = parseHostPort(text);
     if (!addr) throw new Error(`external-controller ${text} is not host:port`);
@@ -97,7 +99,9 @@ export class ControllerService implements HostService<Config> {
     if (this.#unix?.path === path) return;
     const old = this.#unix;
     this.#unix = undefined;
-    if (old) await old.server.close();
+    // stops listening at once; not awaited: the request that caused this reload (PUT /configs)
+    // is still being answered on it
+    if (old) void old.server.close();
     if (path === undefined) return;
     const server = this.#server(true);
     try {
