@@ -25,6 +25,12 @@ export interface ControllerOptions {
   readonly restart?: () => Promise<void>;
 }
 
+/** A bound server and the address (host:port or socket path) it was bound for. */
+interface Bound {
+  readonly key: string;
+  readonly server: ApiServer;
+}
+
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
@@ -38,8 +44,8 @@ export class ControllerService implements HostService<Config> {
   readonly #storage = new Map<string, string>();
   #context: ApiContext | undefined;
   #settings: ApiSettings = { secret: '', cors: { allowOrigins: ['*'], allowPrivateNetwork: true }, uiDir: undefined };
-  #tcp: { text: string; server: ApiServer } | undefined;
-  #unix: { path: string; server: ApiServer } | undefined;
+  #tcp: Bound | undefined;
+  #unix: Bound | undefined;
   #closed = false;
 
   constructor(o: ControllerOptions) {
@@ -72,53 +78,51 @@ export class ControllerService implements HostService<Config> {
   }
 
   async #applyTcp(text: string | undefined): Promise<void> {
-    if (this.#tcp?.text === text) return;
-    const old = this.#tcp;
-    this.#tcp = undefined;
-    // stops listening at once; not awaited: the request that caused this reload (PUT /configs)
-    // is still being answered on it
-    if (old) void old.server.close();
-    if (text === undefined) return;
-    const addr = parseHostPort(text);
-    if (!addr) throw new Error(`external-controller ${text} is not host:port`);
-    const server = this.#server(false);
-    try {
-      await server.listen(addr);
-    } catch (err) {
-      throw new Error(`External controller listen error: ${(err as Error).message}`);
-    }
-    this.#tcp = { text, server };
-    const bound = this.address();
-    this.#o.log.info(`RESTful API listening at: ${bound ? formatAddress(bound) : text}`);
-    if (!isLoopback(addr.host) && this.#settings.secret === '') {
-      this.#o.log.warn(`the RESTful API on ${text} has no secret: anyone who reaches it controls the core (set secret)`);
-    }
+    this.#tcp = await this.#rebind(this.#tcp, text, false, async (server, key) => {
+      const addr = parseHostPort(key);
+      if (!addr) throw new Error(`external-controller ${key} is not host:port`);
+      try {
+        await server.listen(addr);
+      } catch (err) {
+        throw new Error(`External controller listen error: ${(err as Error).message}`);
+      }
+      const a = server.server.address();
+      this.#o.log.info(`RESTful API listening at: ${a && typeof a === 'object' ? formatAddress({ host: a.address, port: a.port }) : key}`);
+      if (!isLoopback(addr.host) && this.#settings.secret === '') {
+        this.#o.log.warn(`the RESTful API on ${key} has no secret: anyone who reaches it controls the core (set secret)`);
+      }
+    });
   }
 
   async #applyUnix(path: string | undefined): Promise<void> {
-    if (this.#unix?.path === path) return;
-    const old = this.#unix;
-    this.#unix = undefined;
+    this.#unix = await this.#rebind(this.#unix, path, true, async (server, key) => {
+      try {
+        mkdirSync(dirname(key), { recursive: true });
+        try {
+          unlinkSync(key); // a stale socket file from an earlier run
+        } catch {
+          // none there
+        }
+        await server.listen({ path: key });
+        chmodSync(key, 0o666);
+      } catch (err) {
+        await server.close();
+        throw new Error(`External controller unix listen error: ${(err as Error).message}`);
+      }
+      this.#o.log.info(`RESTful API unix listening at: ${key}`);
+    });
+  }
+
+  /** The binding for `key`: the old one when the key is the same, else a new server (none for undefined). */
+  async #rebind(old: Bound | undefined, key: string | undefined, trusted: boolean, bind: (server: ApiServer, key: string) => Promise<void>): Promise<Bound | undefined> {
+    if (old?.key === key) return old;
     // stops listening at once; not awaited: the request that caused this reload (PUT /configs)
     // is still being answered on it
     if (old) void old.server.close();
-    if (path === undefined) return;
-    const server = this.#server(true);
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      try {
-        unlinkSync(path); // a stale socket file from an earlier run
-      } catch {
-        // none there
-      }
-      await server.listen({ path });
-      chmodSync(path, 0o666);
-    } catch (err) {
-      await server.close();
-      throw new Error(`External controller unix listen error: ${(err as Error).message}`);
-    }
-    this.#unix = { path, server };
-    this.#o.log.info(`RESTful API unix listening at: ${path}`);
+    if (key === undefined) return undefined;
+    const server = this.#server(trusted);
+    await bind(server, key);
+    return { key, server };
   }
 
   #server(trusted: boolean): ApiServer {
@@ -134,7 +138,7 @@ export class ControllerService implements HostService<Config> {
     await Promise.allSettled([tcp?.server.close(), unix?.server.close()]);
     if (unix) {
       try {
-        unlinkSync(unix.path);
+        unlinkSync(unix.key);
       } catch {
         // already gone
       }
