@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { ControllerService } from './api/service.js';
 import { parseArgs, USAGE, type CliArgs } from './cli/args.js';
 import { overridesOf, withOverrides } from './cli/overrides.js';
 import { runClusterCli } from './cluster/cli.js';
@@ -9,6 +10,7 @@ import { createLogger } from './common/log.js';
 import { DEFAULT_CONFIG_YAML, type LoadResult } from './config/load.js';
 import { workerCount } from './config/workers.js';
 import { ConfigError, formatIssue } from './core/config-issue.js';
+import type { ControlPlane } from './core/control-plane.js';
 import { errorMessage } from './core/errors.js';
 import { Host, issuesOf, loadText } from './host/host.js';
 import { BindError } from './host/listeners.js';
@@ -75,20 +77,39 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
+  // the REST controller follows every config the core swaps in; POST /restart re-reads the file
+  let served: ControlPlane | undefined;
+  const controller = new ControllerService({
+    log,
+    homeDir: home,
+    configFile: file,
+    restart: async () => {
+      if (served) await served.reload(readFileSync(file, 'utf8'));
+    },
+  });
+  const serve = (control: ControlPlane): void => {
+    served = control;
+    controller.serve(control);
+  };
+
   const workers = workerCount(loaded.config.general.workers, availableParallelism());
-  if (workers > 1) return runClusterCli({ yaml: text, config: loaded.config, loaded, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS });
+  if (workers > 1) {
+    const cluster = { yaml: text, config: loaded.config, loaded, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS };
+    return runClusterCli({ ...cluster, services: [controller], onStarted: serve });
+  }
 
   log.info(`Start initial configuration in progress`);
   const started = Date.now();
   let app: Host;
   try {
-    app = await Host.start(loaded, { log, transform, homeDir: home });
+    app = await Host.start(loaded, { log, transform, homeDir: home, services: [controller] });
   } catch (err) {
     if (err instanceof ConfigError && !(err instanceof BindError)) {
       process.stderr.write(`configuration file ${file} test failed:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}\n`);
     } else log.error(`start failed: ${errorMessage(err)}`);
     return 1;
   }
+  serve(app.control);
   log.info(`Initial configuration complete, total time: ${Date.now() - started}ms`);
 
   return new Promise<number>((done) => {

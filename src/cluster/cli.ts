@@ -1,8 +1,9 @@
 import type { ConfigOverrides } from '../cli/overrides.js';
 import type { Logger } from '../common/log.js';
 import type { Config, LoadResult } from '../config/load.js';
+import type { HostService } from '../core/service.js';
 import { errorMessage } from '../core/errors.js';
-import { startCluster } from './primary.js';
+import { startCluster, type ClusterControl } from './primary.js';
 
 /** What the CLI hands over once the config is loaded and validated. */
 export interface ClusterCliOptions {
@@ -13,6 +14,10 @@ export interface ClusterCliOptions {
   readonly count: number;
   readonly log: Logger;
   readonly graceMs: number;
+  /** parts of the primary that follow the config (the REST controller) */
+  readonly services?: readonly HostService<Config>[];
+  /** called with the cluster's control plane once every worker listens */
+  readonly onStarted?: (control: ClusterControl) => void;
 }
 
 /**
@@ -26,11 +31,12 @@ export async function runClusterCli(o: ClusterCliOptions): Promise<number> {
   o.log.info(`cluster: starting ${o.count} workers`);
   let control;
   try {
-    control = await startCluster({ yaml: o.yaml, config: o.config, loaded: o.loaded, overrides: o.overrides, count: o.count, log: o.log });
+    control = await startCluster({ yaml: o.yaml, config: o.config, loaded: o.loaded, overrides: o.overrides, count: o.count, log: o.log, services: o.services });
   } catch (err) {
     o.log.error(`start failed: ${errorMessage(err)}`);
     return 1;
   }
+  o.onStarted?.(control);
   o.log.info(`Initial configuration complete, total time: ${Date.now() - started}ms`);
   const ctl = control;
   return new Promise<number>((done) => {

@@ -61,6 +61,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('close-connection'), seq, id: z.string() }),
   /** close every connection; answered with `ack` whose count is how many the worker closed */
   z.object({ type: z.literal('close-all'), seq }),
+  /** drop the resolver's cached answers; answered with `ack` */
+  z.object({ type: z.literal('flush-dns'), seq }),
   /** swap in this config (validated by the primary); `ack` with ok false and the message when it failed */
   z.object({ type: z.literal('reload'), seq, yaml: z.string() }),
   /** change mode and log level live */

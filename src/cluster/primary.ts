@@ -20,6 +20,7 @@ import type {
   ReloadResult,
   RuleView,
   TrafficView,
+  WarmPoolView,
 } from '../core/control-plane.js';
 import { LOG_RANK, oneOf, RateSampler } from '../host/control.js';
 import { Host } from '../host/host.js';
@@ -420,6 +421,16 @@ class Primary implements ClusterControl {
 
   dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView> {
     return this.#view.control.dnsQuery(name, type);
+  }
+
+  async flushDnsCache(): Promise<void> {
+    await this.#view.control.flushDnsCache();
+    const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'flush-dns', seq }));
+    if (!a.ok) throw new Error(`DNS flush failed in ${a.messages.join('; ')}`);
+  }
+
+  warmPools(): WarmPoolView[] {
+    return this.#view.control.warmPools();
   }
 
   stop(graceMs: number): Promise<void> {

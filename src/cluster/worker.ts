@@ -75,6 +75,9 @@ export class ClusterWorker {
         return this.#ack(m.seq, (await c?.closeConnection(m.id)) ?? false);
       case 'close-all':
         return this.#ack(m.seq, true, { count: (await c?.closeAllConnections()) ?? 0 });
+      case 'flush-dns':
+        await c?.flushDnsCache();
+        return this.#ack(m.seq, true);
       case 'reload':
         try {
           if (!c) throw new Error('worker has no running config');

@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { parseHostPort } from '../core/address.js';
 import type { Issues } from './issues.js';
-import { textLike } from './values.js';
+import { boolLike, textLike, textListLike } from './values.js';
+
+/** mihomo's defaults: every origin, and Chrome's private-network preflight answered. */
+const corsSchema = z
+  .object({
+    'allow-origins': textListLike.optional(),
+    'allow-private-network': boolLike.optional(),
+  })
+  .transform((c) => ({ allowOrigins: (c['allow-origins'] ?? ['*']).map((o) => o.trim()).filter((o) => o !== ''), allowPrivateNetwork: c['allow-private-network'] ?? true }));
 
 /**
- * The REST controller keys. Stored now; the API server reads them. An empty
- * `external-controller` means "no controller", as in mihomo.
+ * The REST controller keys, read by the API server (src/api/). An empty `external-controller`
+ * means "no controller", as in mihomo; so does an empty `external-controller-unix`.
  */
 export const controllerSchema = z
   .object({
@@ -15,12 +23,18 @@ export const controllerSchema = z
         message: 'expected host:port (e.g. 127.0.0.1:9090 or :9090)',
       })
       .optional(),
+    'external-controller-unix': z.string().optional(),
+    'external-controller-cors': corsSchema.optional(),
     'external-ui': z.string().optional(),
+    'external-ui-name': z.string().optional(),
     secret: textLike.default(''),
   })
   .transform((r) => ({
     externalController: r['external-controller']?.trim() || undefined,
+    externalControllerUnix: r['external-controller-unix']?.trim() || undefined,
+    externalControllerCors: r['external-controller-cors'] ?? { allowOrigins: ['*'], allowPrivateNetwork: true },
     externalUi: r['external-ui'] || undefined,
+    externalUiName: r['external-ui-name']?.trim() || undefined,
     secret: r.secret,
   }));
 

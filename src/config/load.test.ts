@@ -111,7 +111,10 @@ skip-auth-prefixes: [127.0.0.1/8, "::1/128"]
 lan-allowed-ips: [192.168.0.0/16]
 lan-disallowed-ips: [192.168.0.1/32]
 external-controller: 0.0.0.0:9093
+external-controller-unix: mihomo.sock
+external-controller-cors: { allow-origins: [https://board.example], allow-private-network: false }
 external-ui: ui
+external-ui-name: zash
 secret: s3cret
 dns: { enable: false, nameserver: [1.1.1.1] }
 warm-pool: { min: 1, max: 4, max-idle: 2 }
@@ -134,7 +137,10 @@ unified-delay: true
       lanDisallowedIps: ['192.168.0.1/32'],
       unifiedDelay: true,
       externalController: '0.0.0.0:9093',
+      externalControllerUnix: 'mihomo.sock',
+      externalControllerCors: { allowOrigins: ['https://board.example'], allowPrivateNetwork: false },
       externalUi: 'ui',
+      externalUiName: 'zash',
       secret: 's3cret',
       warmPool: { enable: true, min: 1, max: 4, maxIdleMs: 2000 },
       workers: 3,

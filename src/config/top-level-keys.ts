@@ -18,13 +18,12 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
   // general, controller, inbounds
   ...['port', 'socks-port', 'mixed-port', 'allow-lan', 'bind-address', 'authentication', 'skip-auth-prefixes',
     'lan-allowed-ips', 'lan-disallowed-ips', 'mode', 'log-level', 'ipv6', 'external-controller', 'external-ui',
-    'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'proxy-providers', 'rules', 'dns',
+    'external-controller-unix', 'external-controller-cors', 'external-ui-name', 'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'proxy-providers', 'rules', 'dns',
     // clash-ts extensions
     'unified-delay', 'warm-pool', 'workers', 'profile'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
-    'external-controller-pipe', 'external-controller-unix', 'external-controller-tls', 'external-controller-cors',
-    'external-ui-url', 'external-ui-name', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',
+    'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',
     'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url', 'tcp-concurrent', 'find-process-mode',
     'global-client-fingerprint', 'global-ua', 'etag-support', 'keep-alive-idle', 'keep-alive-interval',
     'disable-keep-alive', 'rule-providers', 'hosts', 'ntp', 'tuic-server', 'experimental',

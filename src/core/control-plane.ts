@@ -67,6 +67,22 @@ export interface ControlPlane {
 
   /** resolves a name with the core's resolver */
   dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView>;
+  /** drops the resolver's cached answers (in a cluster: the primary's and every worker's) */
+  flushDnsCache(): Promise<void>;
+  /** the warm pools' counters (in a cluster: the primary's own, which dials only URL tests) */
+  warmPools(): WarmPoolView[];
+}
+
+/** One warm pool's counters, for /metrics. */
+export interface WarmPoolView {
+  /** server:port and the TLS options that tell pools apart */
+  readonly key: string;
+  readonly hits: number;
+  readonly misses: number;
+  /** warm connections closed unused */
+  readonly wasted: number;
+  /** parked now */
+  readonly size: number;
 }
 
 /** What a URL test asks for. */

@@ -31,6 +31,8 @@ export interface SystemResolverOptions {
 export interface SystemResolver extends Resolver {
   /** Turns IPv6 answers on or off (a reload's `ipv6`); cached answers stay. */
   setIpv6(on: boolean): void;
+  /** Drops every cached answer (the next lookup of each name asks the servers). */
+  flush(): void;
   /** Cancels queries under way and drops the cache; later lookups fail with RESOLVE_FAILED. */
   close(): void;
 }
@@ -141,6 +143,9 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
     },
     setIpv6(on) {
       ipv6 = on;
+    },
+    flush() {
+      cache.clear();
     },
     close() {
       if (closed) return;

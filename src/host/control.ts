@@ -16,6 +16,7 @@ import type {
   ReloadResult,
   RuleView,
   TrafficView,
+  WarmPoolView,
 } from '../core/control-plane.js';
 import { errorMessage, ProxyError } from '../core/errors.js';
 import { isGroup } from '../core/outbound.js';
@@ -199,6 +200,14 @@ export class HostControl implements ControlPlane {
   async dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView> {
     const answers = type === 'A' ? await this.#host.resolver.resolve4(name) : await this.#host.resolver.resolve6(name);
     return { name, type, answers };
+  }
+
+  async flushDnsCache(): Promise<void> {
+    this.#host.resolver.flush();
+  }
+
+  warmPools(): WarmPoolView[] {
+    return this.#host.warmPools.metrics().map((m) => ({ key: m.key, hits: m.hits, misses: m.misses, wasted: m.wasted, size: m.size }));
   }
 }
 
