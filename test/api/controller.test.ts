@@ -46,6 +46,8 @@ describe('REST controller', () => {
       'log-level: info',
       'proxies:',
       '  - { name: "ss 日本", type: ss, server: 127.0.0.1, port: 1, cipher: aes-128-gcm, password: x }',
+      'proxy-providers:',
+      '  sub: { type: inline, payload: [{ name: p1, type: socks5, server: 127.0.0.1, port: 1 }] }',
       'proxy-groups:',
       '  - { name: pick, type: select, proxies: [DIRECT, "ss 日本"] }',
       'rules:',
@@ -195,7 +197,16 @@ describe('REST controller', () => {
   });
 
   test('providers, rules, dns, caches, storage, restart, upgrade', async () => {
-    assert.deepEqual(json(await curl([...AUTH, `${base}/providers/proxies`])), { providers: {} });
+    const all = json(await curl([...AUTH, `${base}/providers/proxies`])).providers;
+    assert.deepEqual(Object.keys(all), ['sub']);
+    assert.equal(all.sub.type, 'Proxy');
+    assert.equal(all.sub.vehicleType, 'Inline');
+    assert.deepEqual(all.sub.proxies.map((p: { name: string; type: string }) => [p.name, p.type]), [['p1', 'Socks5']]);
+    assert.deepEqual(json(await curl([...AUTH, `${base}/providers/proxies/sub`])).name, 'sub');
+    assert.equal(json(await curl([...AUTH, `${base}/providers/proxies/sub/p1`])).name, 'p1');
+    assert.equal((await curl([...AUTH, `${base}/providers/proxies/sub/nobody`])).status, 404);
+    assert.equal((await curl([...AUTH, '-X', 'PUT', `${base}/providers/proxies/sub`])).status, 204);
+    assert.equal((await curl([...AUTH, `${base}/providers/proxies/sub/healthcheck`])).status, 501);
     assert.deepEqual(json(await curl([...AUTH, `${base}/providers/rules`])), { providers: {} });
     assert.equal((await curl([...AUTH, `${base}/providers/proxies/x`])).status, 404);
     assert.equal((await curl([...AUTH, `${base}/providers/proxies/x/healthcheck`])).status, 404);
