@@ -1,18 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Address } from './address.js';
-import type { Metadata } from './metadata.js';
+import { innerMetadata } from './metadata.js';
 import type { Dialer, Outbound } from './outbound.js';
-
-/** The metadata of a hop's own dial: the next server, reached through `via`. */
-function hopMeta(to: Address, network: 'tcp' | 'udp'): Metadata {
-  return {
-    id: randomUUID(),
-    network,
-    inbound: { type: 'INNER', name: '', port: 0 },
-    source: { host: '127.0.0.1', port: 0 },
-    destination: { host: to.host, port: to.port },
-  };
-}
 
 /** Where a UDP hop's first datagrams go is only known once sent: the dial names no peer. */
 const ANY_PEER: Address = { host: '0.0.0.0', port: 0 };
@@ -25,8 +13,8 @@ const ANY_PEER: Address = { host: '0.0.0.0', port: 0 };
 export function outboundDialer(via: Outbound | (() => Outbound), base?: Dialer): Dialer {
   const get = typeof via === 'function' ? via : () => via;
   return {
-    dialTcp: async (to, signal) => get().dialTcp(hopMeta(to, 'tcp'), { signal, dialer: base }),
-    dialUdp: async (signal) => get().dialUdp(hopMeta(ANY_PEER, 'udp'), { signal, dialer: base }),
+    dialTcp: async (to, signal) => get().dialTcp(innerMetadata(to, 'tcp'), { signal, dialer: base }),
+    dialUdp: async (signal) => get().dialUdp(innerMetadata(ANY_PEER, 'udp'), { signal, dialer: base }),
   };
 }
 

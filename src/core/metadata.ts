@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Address } from './address.js';
 
 /** Transport of a connection as rules (NETWORK) and the API see it. */
@@ -39,4 +40,18 @@ export interface Metadata {
   readonly source: Address;
   /** where the client wants to go: a domain or an IP literal */
   readonly destination: Address;
+}
+
+/**
+ * The metadata of a connection the core opens itself (a URL test, a provider fetch, a chain
+ * hop's own dial): inbound INNER, from this host, to `destination`.
+ */
+export function innerMetadata(destination: Address, network: Network = 'tcp'): Metadata {
+  return {
+    id: randomUUID(),
+    network,
+    inbound: { type: 'INNER', name: '', port: 0 },
+    source: { host: '127.0.0.1', port: 0 },
+    destination: { host: destination.host, port: destination.port },
+  };
 }

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyError } from '../core/errors.js';
-import type { Metadata } from '../core/metadata.js';
 import type { Outbound } from '../core/outbound.js';
-import { connectTls, type TlsOptions } from '../transport/tls.js';
+import type { TlsOptions } from '../transport/tls.js';
+import { dialUrl, urlTarget, type UrlTarget } from '../transport/url-dial.js';
 import { ExpectedStatus } from './expected-status.js';
 import type { DelayHistory } from './history.js';
 
@@ -40,14 +38,11 @@ export interface ProbeResult {
 const MAX_HEAD = 32 * 1024;
 const STATUS_LINE = /^HTTP\/\d(?:\.\d)? (\d{3})/;
 
-/** The destination of a test URL, as a connection's metadata. */
-function targetOf(url: URL): { host: string; port: number; tls: boolean; path: string; hostHeader: string } {
-  const tls = url.protocol === 'https:';
-  if (!tls && url.protocol !== 'http:') throw new ProxyError('CONFIG', `test URL ${url.href}: only http and https are supported`);
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (host === '') throw new ProxyError('CONFIG', `test URL ${url.href} has no host`);
-  const port = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
-  return { host, port, tls, path: `${url.pathname}${url.search}` || '/', hostHeader: url.host };
+/** Where a test URL points; CONFIG for a scheme other than http(s) or a URL without a host. */
+function targetOf(url: URL): UrlTarget {
+  const t = urlTarget(url);
+  if (!t) throw new ProxyError('CONFIG', `test URL ${url.href}: only http and https URLs with a host are supported`);
+  return t;
 }
 
 /**
@@ -66,23 +61,13 @@ export async function probeDelay(outbound: Outbound, o: ProbeOptions): Promise<P
   const t = targetOf(parsed);
   const timeout = AbortSignal.timeout(Math.max(1, o.timeoutMs));
   const signal = o.signal ? AbortSignal.any([timeout, o.signal]) : timeout;
-  const meta: Metadata = {
-    id: randomUUID(),
-    network: 'tcp',
-    inbound: { type: 'INNER', name: '', port: 0 },
-    source: { host: '127.0.0.1', port: 0 },
-    destination: { host: t.host, port: t.port },
-  };
   let start = performance.now();
   let stream: Duplex | undefined;
   try {
-    stream = await outbound.dialTcp(meta, { signal });
-    if (t.tls) {
-      const serverName = isIP(t.host) === 0 ? t.host : undefined;
-      stream = await connectTls(stream, { serverName, alpn: ['http/1.1'], ca: o.ca }, signal);
-    }
+    stream = await dialUrl(outbound, t, signal, o.ca);
     const reader = new HeadReader(stream, signal);
-    const request = Buffer.from(`HEAD ${t.path} HTTP/1.1\r\nHost: ${t.hostHeader}\r\nUser-Agent: clash-ts\r\nAccept: */*\r\n\r\n`, 'latin1');
+    const path = `${parsed.pathname}${parsed.search}` || '/';
+    const request = Buffer.from(`HEAD ${path} HTTP/1.1\r\nHost: ${parsed.host}\r\nUser-Agent: clash-ts\r\nAccept: */*\r\n\r\n`, 'latin1');
     stream.write(request);
     let status = await reader.next();
     if (o.unified) {

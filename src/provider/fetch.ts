@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Metadata } from '../core/metadata.js';
 import type { Outbound } from '../core/outbound.js';
-import { connectTls, type TlsOptions } from '../transport/tls.js';
+import type { TlsOptions } from '../transport/tls.js';
+import { dialUrl, urlTarget } from '../transport/url-dial.js';
 
 /** One GET of a subscription. */
 export interface FetchRequest {
@@ -36,19 +34,10 @@ export const DEFAULT_USER_AGENT = 'clash.meta clash-ts';
  */
 export async function fetchThrough(outbound: Outbound, req: FetchRequest): Promise<FetchResponse> {
   const url = new URL(req.url);
-  const tls = url.protocol === 'https:';
-  if (!tls && url.protocol !== 'http:') throw new Error(`${url.protocol} URLs cannot be fetched`);
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
+  const target = urlTarget(url);
+  if (!target) throw new Error(`${url.protocol} URLs cannot be fetched`);
   const timeout = AbortSignal.timeout(Math.max(1, req.timeoutMs));
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-  const meta: Metadata = {
-    id: randomUUID(),
-    network: 'tcp',
-    inbound: { type: 'INNER', name: '', port: 0 },
-    source: { host: '127.0.0.1', port: 0 },
-    destination: { host, port },
-  };
   const headers: Record<string, string | string[]> = { 'user-agent': DEFAULT_USER_AGENT };
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = [...v];
   headers.host = url.host;
@@ -61,9 +50,8 @@ export async function fetchThrough(outbound: Outbound, req: FetchRequest): Promi
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal.aborted) throw abortError(signal);
-    stream = await outbound.dialTcp(meta, { signal });
+    stream = await dialUrl(outbound, target, signal, req.ca);
     if (signal.aborted) throw abortError(signal);
-    if (tls) stream = await connectTls(stream, { serverName: isIP(host) === 0 ? host : undefined, alpn: ['http/1.1'], ca: req.ca }, signal);
     return await request(stream, `${url.pathname}${url.search}` || '/', headers, req.sizeLimit, signal);
   } finally {
     signal.removeEventListener('abort', onAbort);
