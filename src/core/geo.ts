@@ -1,0 +1,37 @@
+/**
+ * The seam between what reads geo databases and rule-sets (geo/, rule-provider/) and what asks
+ * them questions (GEOIP / GEOSITE / RULE-SET rules, the DNS fallback-filter and
+ * nameserver-policy keys `geosite:` and `rule-set:`, fake-ip-filter). Both sides depend on these
+ * interfaces only, so DNS never imports the database readers and the readers never import DNS.
+ */
+
+/** A set of domains asked one name at a time (a GEOSITE category, a domain rule-set). */
+export interface DomainSet {
+  /** `domain` lower-case, without a trailing dot. */
+  has(domain: string): boolean;
+}
+
+/** A set of IP ranges (a GEOIP code, an ipcidr rule-set). */
+export interface IpSet {
+  /** `ip` as text; IPv4-mapped IPv6 counts as its IPv4 address. */
+  has(ip: string): boolean;
+}
+
+/** The geo databases of one generation, loaded before the rules that use them compile. */
+export interface GeoData {
+  /**
+   * The lower-case country codes `ip` belongs to (several in the MetaCubeX layout), plus
+   * `private` (which mihomo also names `lan`) for LAN, loopback and link-local ranges.
+   */
+  ipCodes(ip: string): readonly string[];
+  /** The autonomous system number of `ip`, undefined when unknown or no ASN database. */
+  asn?(ip: string): number | undefined;
+  /** A GEOSITE category (`cn`, `geolocation-!cn`, `google@ads`); throws when it does not exist. */
+  site(category: string): DomainSet;
+}
+
+/** The rule-providers of one generation by name, for `rule-set:` keys and RULE-SET rules. */
+export interface RuleSets {
+  /** undefined when no provider has that name */
+  get(name: string): { readonly behavior: 'domain' | 'ipcidr' | 'classical'; domains(): DomainSet; ips(): IpSet } | undefined;
+}
