@@ -18,7 +18,7 @@ import { createPass } from '../protocol/pass/outbound.js';
 import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
 import { createReject, createRejectDrop } from '../protocol/reject/outbound.js';
 import { RuleEngine } from '../rule/engine.js';
-import { parseRule } from '../rule/parse.js';
+import { parseRule, type RuleDeps } from '../rule/parse.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
 import { Generation } from './generation.js';
@@ -28,6 +28,11 @@ export const GLOBAL = 'GLOBAL';
 
 /** What building a generation uses from the host. */
 export interface BuildDeps {
+  /**
+   * The object the rules of this load were compiled with (rule/parse.ts RuleDeps): the build
+   * sets its late-bound fields before the generation routes; rules compiled here use it too.
+   */
+  readonly ruleDeps: RuleDeps;
   readonly proxies: ProxyRegistry;
   readonly groups: GroupRegistry;
   readonly resolver: Resolver;
@@ -126,7 +131,7 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     const out: Rule[] = [];
     for (const line of config.rules) {
       try {
-        out.push(parseRule(line));
+        out.push(parseRule(line, deps.ruleDeps));
       } catch (err) {
         issues.push({ path: line.path, line: line.line, message: `${errorMessage(err)} in "${line.raw}"` });
       }

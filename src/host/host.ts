@@ -15,7 +15,7 @@ import { DelayHistory } from '../health/history.js';
 import { createListenerRegistry, type ListenerContext, type ListenerRegistry } from '../inbound/registry.js';
 import { createRegistry } from '../protocol/index.js';
 import type { ProxyRegistry } from '../protocol/registry.js';
-import { ruleCompiler } from '../rule/parse.js';
+import { ruleCompiler, type RuleDeps } from '../rule/parse.js';
 import { createSystemDialer } from '../transport/system-dialer.js';
 import { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import type { Mode } from '../tunnel/route.js';
@@ -288,8 +288,9 @@ export class Host {
     });
   }
 
-  #build(loaded: LoadResult): Promise<Generation> {
+  #build(loaded: HostLoadResult): Promise<Generation> {
     return buildGeneration(this.#nextId, loaded.config, loaded.rules, {
+      ruleDeps: loaded.ruleDeps,
       proxies: this.#registry,
       groups: this.#groups,
       resolver: this.resolver,
@@ -316,8 +317,15 @@ export class Host {
     );
   }
 
-  #load(input: ConfigInput): LoadResult {
-    const loaded = typeof input !== 'string' ? ('config' in input && 'warnings' in input ? input : { config: input, warnings: [] }) : loadText(input, this.#registry, this.#groups);
+  /**
+   * Loads input into a config and its compiled rules. Rules compiled by someone else without
+   * this load's RuleDeps (a LoadResult from `loadConfig`) are compiled again by the build.
+   */
+  #load(input: ConfigInput): HostLoadResult {
+    let loaded: HostLoadResult;
+    if (typeof input === 'string') loaded = loadText(input, this.#registry, this.#groups);
+    else if ('config' in input && 'warnings' in input) loaded = 'ruleDeps' in input ? (input as HostLoadResult) : { ...input, rules: undefined, ruleDeps: {} };
+    else loaded = { config: input, warnings: [], ruleDeps: {} };
     return this.#transform ? { ...loaded, config: this.#transform(loaded.config) } : loaded;
   }
 
@@ -369,9 +377,18 @@ export class Host {
   }
 }
 
+/**
+ * A load as the host runs it: `ruleDeps` is the one object this load's rules were compiled
+ * with; the build fills its late-bound fields (geo data, rule-sets…) before the generation routes.
+ */
+export interface HostLoadResult extends LoadResult {
+  readonly ruleDeps: RuleDeps;
+}
+
 /** Loads YAML text with the host's proxy and group types, compiling each rule line once. */
-export function loadText(text: string, registry: ProxyRegistry = createRegistry(), groups: GroupRegistry = createGroupRegistry()): LoadResult {
-  return loadConfig(text, { registry, groupTypes: groups.schemas(), compileRule: ruleCompiler() });
+export function loadText(text: string, registry: ProxyRegistry = createRegistry(), groups: GroupRegistry = createGroupRegistry()): HostLoadResult {
+  const ruleDeps: RuleDeps = {};
+  return { ...loadConfig(text, { registry, groupTypes: groups.schemas(), compileRule: ruleCompiler(ruleDeps) }), ruleDeps };
 }
 
 /** The issues of a failed load or build, for callers that print them. */

@@ -17,7 +17,10 @@ export { MAX_LOGIC_DEPTH } from './logic-payload.js';
 /**
  * What rule types may use besides their line: handed in by whoever compiles the config's rules
  * (the host, once per load), never imported as globals. Rule families that need the outside
- * world (geo databases, rule-set providers, sub-rules) get their field here.
+ * world (geo databases, rule-set providers, sub-rules) get their field here. The host creates
+ * one object per load (host.ts loadText) and the build (host/build.ts) sets the late-bound
+ * fields before the generation routes, so a rule keeps the object and reads its field when it
+ * binds or matches; a rule may not read them while it is being compiled.
  */
 export interface RuleDeps {}
 
