@@ -68,7 +68,9 @@ function v2rayConfig(port: number, id: string, c: Case): object {
     // connection to the destination open after our client has reset the VMess connection (ss
     // shows nothing of ours left: only TIME-WAIT), until connIdle (300 s by default) fires,
     // which it checks at up to twice its period. 3 s bounds that for the abort case.
-    policy: { levels: { '0': { handshake: 1, uplinkOnly: 4, downlinkOnly: 1, connIdle: 3 } } },
+    // With the warm pool, handshake stays at v2ray's default 4 s: the pool parks a connection for
+    // up to max-idle (3 s) before its request, which a 1 s handshake timeout would cut (EPIPE).
+    policy: { levels: { '0': { handshake: c.warm ? 4 : 1, uplinkOnly: 4, downlinkOnly: 1, connIdle: 3 } } },
   };
 }
 
