@@ -19,6 +19,7 @@ import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
 import { createReject, createRejectDrop } from '../protocol/reject/outbound.js';
 import { RuleEngine } from '../rule/engine.js';
 import { parseRule, type RuleDeps } from '../rule/parse.js';
+import { createSniffer } from '../sniffer/dispatcher.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
 import { Generation } from './generation.js';
@@ -50,6 +51,8 @@ export interface BuildDeps {
   readonly homeDir?: string;
   /** provider fetch timeout (default 20 s, as mihomo) */
   readonly providerFetchTimeoutMs?: number;
+  /** the DNS's IP → domain map (fake-ip, redir-host), for the sniffer's force-dns-mapping / parse-pure-ip */
+  readonly hostByIp?: (ip: string) => string | undefined;
 }
 
 /**
@@ -142,7 +145,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   }
 
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log });
+  const sniffer = createSniffer(config.sniffer, { log: deps.log, hostByIp: deps.hostByIp });
+  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);
