@@ -85,7 +85,7 @@ export function connectionJson(c: ConnectionView): Record<string, unknown> {
       specialRules: '',
       remoteDestination: c.destinationIp ?? dstIp,
       dscp: 0,
-      sniffHost: '',
+      sniffHost: c.sniffHost ?? '',
     },
     upload: c.upload,
     download: c.download,

@@ -21,6 +21,7 @@ export const connectionSnapshotSchema = z.object({
     inbound: z.object({ type: z.enum(INBOUND_TYPES), name: z.string(), port, user: z.string().optional() }),
     source: address,
     destination: address,
+    sniffHost: z.string().optional(),
   }),
   /** epoch ms */
   start: count,

@@ -127,6 +127,8 @@ export interface ConnectionView {
   readonly destination: Address;
   /** the destination IP when the rules resolved one */
   readonly destinationIp?: string;
+  /** the host the sniffer read (mihomo's `sniffHost`) */
+  readonly sniffHost?: string;
   /** epoch ms */
   readonly start: number;
   /** mihomo's order: the outbound used first, the rule's target last */

@@ -88,6 +88,7 @@ export function connectionViewOf(c: ConnectionFields, start: number, worker?: nu
     source: m.source,
     destination: m.destination,
     ...(c.destinationIp !== undefined && { destinationIp: c.destinationIp }),
+    ...(m.sniffHost !== undefined && { sniffHost: m.sniffHost }),
     start,
     chains: c.chains,
     rule: c.rule,
