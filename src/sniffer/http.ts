@@ -23,7 +23,7 @@ export function sniffHttp(buf: Buffer): SniffResult {
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (end === start) return fail('no host header'); // the blank line: end of the head
     const colon = buf.indexOf(0x3a, start);
-    if (colon > start && colon < end && buf.toString('latin1', start, colon).trim().toLowerCase() === 'host') {
+    if (colon > start && colon < end && colon - start <= 16 && buf.toString('latin1', start, colon).trim().toLowerCase() === 'host') {
       return hostOfHeader(buf.toString('latin1', colon + 1, end).trim().toLowerCase());
     }
     start = nl + 1;
@@ -37,7 +37,9 @@ function methodOf(buf: Buffer): 'ok' | SniffResult {
   let maybe = false;
   for (const m of METHODS) {
     const n = Math.min(m.length, buf.length);
-    if (buf.toString('latin1', 0, n).toLowerCase() !== m.slice(0, n)) continue;
+    let same = true;
+    for (let i = 0; i < n && same; i++) same = (buf[i] | 0x20) === m.charCodeAt(i); // ASCII letters, any case
+    if (!same) continue;
     if (n === m.length) return 'ok';
     maybe = true;
   }

@@ -91,7 +91,7 @@ describe('sniffer fuzz: truncated, mutated, random and oversized input', () => {
       assert.ok(res.kind === 'fail' || res.kind === 'host' || res.kind === 'more', `case ${i}`);
       if (res.kind === 'host') {
         assert.equal(res.host, 'fuzz.quic.test', `case ${i}`);
-        hosts++;
+        if (!input.equals(good)) hosts++; // (edits that cancel out give back the packet itself)
       }
     }
     // every byte of a padded Initial is authenticated (AAD or AEAD): a cut or changed one never opens
