@@ -43,9 +43,10 @@ async function servers(): Promise<{ tls: number; plain: number; close(): Promise
   };
 }
 
-function yaml(socks: number, ports: { tls: number; plain: number; udp: number }, sniffer: string[]): string {
+function yaml(socks: number, ports: { tls: number; plain: number; udp: number }, sniffer: string[], mixed = 0): string {
   return [
     `socks-port: ${socks}`,
+    ...(mixed ? [`mixed-port: ${mixed}`] : []),
     'mode: rule',
     'log-level: silent',
     ...sniffer,
@@ -81,6 +82,7 @@ describe('the sniffer end to end: curl over SOCKS5 with IP destinations', () => 
   let sniffing = 0; // override-destination: false
   let overriding = 0; // override-destination: true
   let plainCore = 0; // no sniffer
+  let mixed = 0; // the sniffing core's mixed port (HTTP CONNECT)
 
   before(async () => {
     srv = await servers();
@@ -90,7 +92,8 @@ describe('the sniffer end to end: curl over SOCKS5 with IP destinations', () => 
     sniffing = await freePort();
     overriding = await freePort();
     plainCore = await freePort();
-    const a = await start(yaml(sniffing, ports, snifferOn(ports, false)), { log });
+    mixed = await freePort();
+    const a = await start(yaml(sniffing, ports, snifferOn(ports, false), mixed), { log });
     const b = await start(yaml(overriding, ports, snifferOn(ports, true)), { log });
     const c = await start(yaml(plainCore, ports, []), { log });
     hosts.push(a, b, c);
@@ -116,6 +119,17 @@ describe('the sniffer end to end: curl over SOCKS5 with IP destinations', () => 
     const unsniffed = await viaSocks(plainCore, `https://blocked.test:${ports.tls}/body`, 'blocked.test', ports.tls);
     assert.equal(unsniffed.code, 0, unsniffed.stderr);
     assert.equal(unsniffed.sha256, BODY_SHA);
+  });
+
+  test('HTTP CONNECT to an IP (the mixed port): the SNI routes the tunnel', async () => {
+    const via = (name: string) =>
+      curl(['-x', `http://127.0.0.1:${mixed}`, '--connect-to', `${name}:${ports.tls}:127.0.0.1:${ports.tls}`, '-k', `https://${name}:${ports.tls}/body`], 15);
+    const ok = await via('allowed.test');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.sha256, BODY_SHA);
+    const blocked = await via('blocked.test');
+    assert.notEqual(blocked.code, 0);
+    assert.equal(blocked.length, 0);
   });
 
   test('HTTP: the Host header routes by a DOMAIN rule, the body arrives whole', async () => {
