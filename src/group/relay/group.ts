@@ -3,7 +3,7 @@ import { chainDialer } from '../../core/chain.js';
 import type { Metadata } from '../../core/metadata.js';
 import { isGroup, type DialOptions, type Outbound, type PacketConn } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupContext, GroupDefinition, GroupSpec } from '../registry.js';
+import type { GroupContext, GroupDefinition, GroupDetails, GroupSpec } from '../registry.js';
 
 /** Groups in a chain are followed down to the member they pick now (as mihomo unwraps them). */
 function leaf(o: Outbound, meta: Metadata): Outbound {
@@ -75,6 +75,11 @@ export class RelayGroup extends GroupBase {
 
   override get udp(): boolean {
     return !this.spec.disableUdp && this.list().every((o) => o.udp);
+  }
+
+  /** mihomo's Relay JSON: no `now` */
+  override details(): GroupDetails {
+    return { hidden: this.hidden, icon: this.icon };
   }
 
   now(): string {
