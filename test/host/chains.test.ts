@@ -100,6 +100,72 @@ describe('chains', () => {
   });
 });
 
+describe('dialer-proxy on provider proxies', () => {
+  /** an inline provider of ss proxies; `key` puts dialer-proxy on the provider, its override or the entry */
+  const providerYaml = (mixed: number, key: 'provider' | 'override' | 'entry', via = 'hop', rules = ['rules:', '  - MATCH,sub']): string => {
+    const entry = `{ name: ss-p, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}${key === 'entry' ? `, dialer-proxy: ${via}` : ''} }`;
+    const extra = key === 'provider' ? `, dialer-proxy: ${via}` : key === 'override' ? `, override: { dialer-proxy: ${via} }` : '';
+    return chainYaml(mixed, ['  - { name: sub, type: select, use: [prov] }', ...rules]).replace(
+      'proxy-groups:',
+      `proxy-providers:\n  prov: { type: inline${extra}, payload: [${entry}] }\nproxy-groups:`,
+    );
+  };
+
+  test('the provider key, its override and an entry\'s own key: microsocks then ss-server, bytes hashed; without microsocks none connects', async () => {
+    const mixed = await freePort();
+    const host = await Host.start(providerYaml(mixed, 'provider'), { log: createLogger('silent') });
+    try {
+      assert.deepEqual(host.control.proxy('sub')!.all, ['ss-p']);
+      await hashedEcho(mixed);
+      await host.reload(providerYaml(mixed, 'override'));
+      await hashedEcho(mixed);
+      await host.reload(providerYaml(mixed, 'entry'));
+      assert.deepEqual(host.control.proxy('sub')!.all, ['ss-p']);
+      await hashedEcho(mixed);
+      await socks.kill();
+      for (const key of ['provider', 'override', 'entry'] as const) {
+        await host.reload(providerYaml(mixed, key));
+        await assert.rejects(hashedEcho(mixed), `${key}: through microsocks`);
+      }
+    } finally {
+      await host.close(0);
+      socks = await startPeer({ name: 'microsocks', command: 'microsocks', args: ['-i', '127.0.0.1', '-p', String(socksPort)], readyPort: socksPort });
+    }
+  });
+
+  test('not found and cycles: config errors naming them (provider key, override); an entry\'s own is skipped with the reason', async () => {
+    const log = createLogger('silent');
+    await assert.rejects(Host.check(providerYaml(0, 'provider', 'nowhere'), { log }), /dialer-proxy "nowhere" not found \(provider "prov"\)/);
+    await assert.rejects(Host.check(providerYaml(0, 'override', 'nowhere'), { log }), /override.*dialer-proxy "nowhere" not found/s);
+    // sub uses prov: prov's proxies dialing through sub would dial through themselves
+    await assert.rejects(Host.check(providerYaml(0, 'provider', 'sub'), { log }), /dialer-proxy cycle: provider prov -> sub -> provider prov \(provider "prov"\)/);
+    // …also through another group and a proxy's dialer-proxy
+    const deep = providerYaml(0, 'override', 'outer').replace('proxy-groups:', 'proxy-groups:\n  - { name: outer, type: select, proxies: [ss-via2] }').replace(
+      '  - { name: ms,',
+      `  - { name: ss-via2, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}, dialer-proxy: sub }\n  - { name: ms,`,
+    );
+    await assert.rejects(Host.check(deep, { log }), /dialer-proxy cycle: provider prov -> outer -> ss-via2 -> sub -> provider prov/);
+    // an entry's own: that proxy is skipped with a warning naming it, the provider loads the rest
+    const lines: string[] = [];
+    const warnLog = createLogger('warning', () => undefined);
+    warnLog.subscribe((e) => lines.push(e.message));
+    const mixed = await freePort();
+    const twoEntries = providerYaml(mixed, 'entry', 'sub').replace(
+      '] }\nproxy-groups:',
+      `, { name: ss-ok, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}, dialer-proxy: hop }, { name: ss-lost, type: ss, server: 127.0.0.1, port: 1, cipher: aes-128-gcm, password: x, dialer-proxy: nowhere }] }\nproxy-groups:`,
+    );
+    const host = await Host.start(twoEntries, { log: warnLog });
+    try {
+      assert.deepEqual(host.control.proxy('sub')!.all, ['ss-ok']);
+      assert.ok(lines.some((l) => /dialer-proxy cycle: provider prov -> sub -> provider prov \(proxy "ss-p"\)/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /dialer-proxy "nowhere" not found \(proxy "ss-lost"\)/.test(l)), lines.join('\n'));
+      await hashedEcho(mixed);
+    } finally {
+      await host.close(0);
+    }
+  });
+});
+
 describe('profile.store-selected', () => {
   test('a choice survives a restart (selected.json in the home dir) and a reload; store-selected: false stops writing', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clash-ts-home-'));
