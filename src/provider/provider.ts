@@ -321,10 +321,11 @@ export class ConfigProxyProvider implements ProxyProvider {
     this.#etag = typeof etag === 'string' && etag !== '' ? etag : undefined;
     this.#lastModified = typeof lastModified === 'string' && lastModified !== '' ? lastModified : undefined;
     this.#updatedAt = Date.now();
+    // the validators beside the copy, so a restart asks If-None-Match / If-Modified-Since; written
+    // first: they name the copy's hash, so a crash before the copy is renamed leaves them unused
+    await this.#writeValidators();
     if (changed && this.path) await writeAtomic(this.path, res.body);
     else if (this.path) await utimes(this.path, new Date(), new Date()).catch(() => undefined);
-    // the validators beside the copy, so a restart asks If-None-Match / If-Modified-Since
-    await this.#writeValidators();
   }
 
   /** Parses a payload and swaps the set in; false when it is the payload already loaded. Throws when it has no valid proxy. */
