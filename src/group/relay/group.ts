@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { chainDialer } from '../../core/chain.js';
+import { ProxyError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import { isGroup, type DialOptions, type Outbound, type PacketConn } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
@@ -52,6 +53,9 @@ class Chain implements Outbound {
 
   dialUdp(meta: Metadata, opts: DialOptions): Promise<PacketConn> {
     const hops = this.#resolve(meta);
+    // as mihomo's Relay.SupportUDP: every hop must carry UDP (the last one's datagrams ride the earlier ones')
+    const without = hops.find((h) => !h.udp);
+    if (without) return Promise.reject(new ProxyError('UNSUPPORTED', `relay ${this.#relay.name}: ${without.name} has no UDP`));
     const last = hops[hops.length - 1];
     return last.dialUdp(meta, { signal: opts.signal, dialer: chainDialer(hops.slice(0, -1), opts.dialer) });
   }
