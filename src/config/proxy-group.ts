@@ -340,8 +340,8 @@ export function providerDialerCycle(provider: string, via: string, graph: Dialer
   const start = `o:${via}`;
   const from = new Map<string, string | undefined>([[start, undefined]]);
   const queue = [start];
-  while (queue.length > 0) {
-    const n = queue.shift()!;
+  for (let i = 0; i < queue.length; i++) {
+    const n = queue[i];
     if (n === target) {
       const path: string[] = [];
       for (let c: string | undefined = n; c !== undefined; c = from.get(c)) path.push(c);

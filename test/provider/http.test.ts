@@ -6,8 +6,8 @@
  * provider's timer.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -203,6 +203,37 @@ describe('http providers', () => {
     assert.deepEqual(host.control.providers()[0].proxies, ['v1', 'v2'], '200: the new set');
     assert.equal(readFileSync(copy, 'utf8'), written);
     await host.close(0);
+  });
+
+  test('a truncated, oversized, random or foreign validators file is ignored: the copy loads and the fetch is unconditional', async () => {
+    const url = `http://127.0.0.1:${sub.port}/validated`;
+    const yaml = ['log-level: silent', 'proxy-providers:', `  v: { type: http, url: "${url}", interval: 3600 }`, 'rules:', '  - MATCH,DIRECT', ''].join('\n');
+    const body = socksYaml(['v1', 'v2'], 1080);
+    const sha = createHash('sha256').update(body).digest('hex');
+    const bad = [
+      `{"sha256":"${sha}","etag":"\\"v7`, // truncated
+      JSON.stringify({ sha256: sha, etag: '"v7"', pad: 'x'.repeat(100_000) }), // oversized
+      randomBytes(512).toString('latin1'),
+      JSON.stringify({ sha256: sha, etag: 7, lastModified: ['x'] }), // wrong types
+      'null',
+    ];
+    for (const meta of bad) {
+      const dir = home();
+      const copy = join(dir, 'proxies', createHash('md5').update(url).digest('hex'));
+      mkdirSync(join(dir, 'proxies'));
+      writeFileSync(copy, body);
+      writeFileSync(`${copy}.meta.json`, meta);
+      const host = await start(yaml, dir);
+      try {
+        assert.deepEqual(host.control.providers()[0].proxies, ['v1', 'v2']);
+        const n = sub.seen.filter((x) => x.path === '/validated').length;
+        await host.control.updateProvider('v');
+        const r = sub.seen.filter((x) => x.path === '/validated')[n];
+        assert.equal(r.headers['if-none-match'], undefined, meta.slice(0, 40));
+      } finally {
+        await host.close(0);
+      }
+    }
   });
 
   test('a 404 and a hanging server: start-up is not delayed, the copy on disk is used, the failure leaves it', async () => {
