@@ -58,8 +58,7 @@ describe('providers in a cluster (workers: 2)', () => {
 
   before(async () => {
     const { startCluster } = (await import(dist('cluster/primary.js'))) as typeof import('../../src/cluster/primary.js');
-    const { loadConfig } = (await import(dist('config/load.js'))) as typeof import('../../src/config/load.js');
-    const { createRegistry } = (await import(dist('protocol/index.js'))) as typeof import('../../src/protocol/index.js');
+    const { loadText } = (await import(dist('host/host.js'))) as typeof import('../../src/host/host.js');
     const { createLogger } = (await import(dist('common/log.js'))) as typeof import('../../src/common/log.js');
     sink = await tcpEcho();
     oldProxy = await startConnectProxy(0);
@@ -86,12 +85,13 @@ describe('providers in a cluster (workers: 2)', () => {
       `  sub: { type: http, url: "${url}", interval: 3600 }`,
       'proxy-groups:',
       '  - { name: g, type: select, use: [sub] }',
+      `  - { name: fx, type: url-test, proxies: [DIRECT, REJECT], url: "${url}", interval: 3600 }`,
       'rules:',
       '  - MATCH,g',
       '',
     ].join('\n');
-    const config = loadConfig(yaml, { registry: createRegistry() }).config;
-    control = await startCluster({ yaml, config, overrides: {}, count: 2, log: createLogger('silent'), reportMs: 50, execArgv: [], homeDir: home });
+    const loaded = loadText(yaml);
+    control = await startCluster({ yaml, config: loaded.config, loaded, overrides: {}, count: 2, log: createLogger('silent'), reportMs: 50, execArgv: [], homeDir: home });
   });
   after(async () => {
     await control?.stop(1000);
@@ -137,5 +137,16 @@ describe('providers in a cluster (workers: 2)', () => {
     await assert.rejects(control.updateProvider('sub'), /HTTP 500/);
     assert.deepEqual(control.providers()[0].proxies, ['new']);
     assert.equal(await control.updateProvider('nobody'), false);
+  });
+
+  test('a fixed choice is made and cleared in every worker (each acknowledges it); a provider check runs in the primary', async () => {
+    assert.equal(await control.select('fx', 'REJECT'), true);
+    assert.equal(control.proxy('fx')!.fixed, 'REJECT');
+    assert.equal(await control.unfix('fx'), true, 'every worker had the group and cleared it');
+    assert.equal(control.proxy('fx')!.fixed, '');
+    assert.equal(await control.unfix('g'), false, 'a select group has no fixed choice');
+    assert.equal(await control.unfix('nobody'), false);
+    assert.equal(await control.healthCheckProvider('sub'), true);
+    assert.equal(await control.healthCheckProvider('nobody'), false);
   });
 });
