@@ -182,6 +182,8 @@ describe('providerDialerCycle', () => {
     assert.equal(providerDialerCycle('p', 'b', graph), undefined);
     assert.equal(providerDialerCycle('p', 'DIRECT', graph), undefined);
     assert.equal(providerDialerCycle('q', 'nowhere', graph), undefined);
+    // the built-in GLOBAL may pick any group, so through it too
+    assert.deepEqual(providerDialerCycle('p', 'GLOBAL', graph), ['provider p', 'GLOBAL', 'uses-p', 'provider p']);
   });
 
   it('is bounded on a long chain and on a dense graph (each node visited once)', () => {

@@ -335,6 +335,10 @@ export function providerDialerCycle(provider: string, via: string, graph: Dialer
     for (const u of g.use ?? []) add(`o:${g.name}`, `p:${u}`);
   }
   for (const p of graph.proxies) if (p.dialerProxy) add(`o:${p.name}`, `o:${p.dialerProxy}`);
+  // the built-in GLOBAL (when the config defines none) may pick any proxy or group
+  if (!graph.groups.some((g) => g.name === 'GLOBAL')) {
+    for (const o of [...graph.proxies, ...graph.groups]) add('o:GLOBAL', `o:${o.name}`);
+  }
   for (const p of graph.providers) if (p.dialerProxy && p.name !== provider) add(`p:${p.name}`, `o:${p.dialerProxy}`);
   const target = `p:${provider}`;
   const start = `o:${via}`;
