@@ -17,6 +17,9 @@ import { ExpectedStatus } from '../health/expected-status.js';
 import { fetchThrough, parseSubscriptionInfo } from './fetch.js';
 import { payloadMappings, selectProxies } from './payload.js';
 
+/** The largest validators file read back (ours are a few hundred bytes). */
+const MAX_VALIDATORS_BYTES = 64 * 1024;
+
 /** mihomo's timeout of one subscription fetch. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 20_000;
 
@@ -257,9 +260,9 @@ export class ConfigProxyProvider implements ProxyProvider {
     if (file === undefined) return;
     let meta: unknown;
     try {
-      const text = await readFile(file, 'utf8');
-      if (text.length > 64 * 1024) throw new Error('too large');
-      meta = JSON.parse(text);
+      // a few hundred bytes when ours: anything big is not, and is never read whole
+      if ((await stat(file)).size > MAX_VALIDATORS_BYTES) return;
+      meta = JSON.parse(await readFile(file, 'utf8'));
     } catch {
       return; // missing or unreadable: the next fetch is unconditional but for the mtime
     }
