@@ -241,3 +241,55 @@ describe('a large config', () => {
     }
   });
 });
+
+describe('a large provider', () => {
+  test('2,000 proxies of one inline provider with a health-check: every proxy tested, staggered by the generation\'s queue', async () => {
+    // one loopback server is every proxy (an HTTP CONNECT answer) and the test URL (a 204)
+    let open = 0;
+    let peak = 0;
+    let served = 0;
+    const server = net.createServer((s) => {
+      open++;
+      peak = Math.max(peak, open);
+      s.on('close', () => open--);
+      s.on('error', () => {});
+      let connected = false;
+      s.on('data', (b: Buffer) => {
+        if (!b.includes('\r\n\r\n')) return;
+        if (!connected) {
+          connected = true;
+          setTimeout(() => s.write('HTTP/1.1 200 Connection established\r\n\r\n'), 5);
+        } else {
+          served++;
+          s.end('HTTP/1.1 204 No Content\r\n\r\n');
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const payload = Array.from({ length: 2000 }, (_, i) => `{ name: n${i}, type: http, server: 127.0.0.1, port: ${port} }`).join(', ');
+    const yaml = [
+      'log-level: silent',
+      'proxy-providers:',
+      `  big: { type: inline, health-check: { enable: true, url: "http://127.0.0.1:${port}/", interval: 600, lazy: false }, payload: [${payload}] }`,
+      'proxy-groups:',
+      '  - { name: all, type: select, use: [big] }',
+      'rules:',
+      '  - MATCH,all',
+      '',
+    ].join('\n');
+    const host = await Host.start(yaml, { log: createLogger('silent') });
+    try {
+      assert.equal(host.control.providers()[0].proxies!.length, 2000);
+      assert.ok(await eventually(() => served >= 2000, 60_000), `served ${served}`);
+      const limit = new ProbeQueue().limit;
+      assert.ok(peak <= limit + 4, `peak ${peak} test connections at once (limit ${limit})`);
+      console.log(`# provider of 2,000 proxies: peak ${peak} test connections at once (queue limit ${limit})`);
+      assert.ok(await eventually(() => host.control.proxy('n1999')!.history.length >= 1 && host.control.proxy('n0')!.alive));
+    } finally {
+      await host.close(0);
+      server.close();
+    }
+  });
+});
