@@ -147,7 +147,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues, groupOpts) : none;
   const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
   checkDialerProxies(top.proxies, groups.groups, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), issues);
-  const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n)) : { providers: [] };
+  const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), { groups: groups.groups, proxies: proxies.proxies }) : { providers: [] };
   const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
   if (issues.failed || !general || !controller || !dns || !sniffer) throw new ConfigError(issues.errors());
