@@ -237,7 +237,7 @@ export function conformance(name: string, setup: () => Promise<ConformanceSetup>
       assert.equal(await hash, sha(data));
     });
 
-    test('client abort mid-stream frees the server side', { timeout: T }, async () => {
+    test('client abort mid-stream frees the server side', { timeout: T * 2 }, async () => {
       const base = await settled(() => d.liveEchoSockets(), T / 2);
       const c = await dial(d.echoPort);
       c.on('error', () => {});
