@@ -94,7 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const workers = workerCount(loaded.config.general.workers, availableParallelism());
   if (workers > 1) {
-    const cluster = { yaml: text, config: loaded.config, loaded, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS };
+    const cluster = { yaml: text, config: loaded.config, loaded, overrides: overridesOf(args), count: workers, log, graceMs: GRACE_MS, homeDir: home };
     return runClusterCli({ ...cluster, services: [controller], onStarted: serve });
   }
 

@@ -34,16 +34,20 @@ export function proxyJson(p: ProxyView): Record<string, unknown> {
     interface: '',
     'routing-mark': 0,
     'dialer-proxy': '',
-    'provider-name': '',
+    'provider-name': p.providerName ?? '',
     alive: p.alive,
     history: historyJson(p.history),
     extra: {},
   };
   if (p.all !== undefined) {
+    // each group type's own fields, as mihomo's MarshalJSON of that type (LoadBalance and Relay have no `now`)
     out.all = [...p.all];
-    out.now = p.now ?? '';
-    out.hidden = false;
-    out.icon = '';
+    if (p.type !== 'LoadBalance' && p.type !== 'Relay') out.now = p.now ?? '';
+    if (p.testUrl !== undefined) out.testUrl = p.testUrl;
+    if (p.expectedStatus !== undefined) out.expectedStatus = p.expectedStatus;
+    if (p.fixed !== undefined) out.fixed = p.fixed;
+    out.hidden = p.hidden ?? false;
+    out.icon = p.icon ?? '';
   }
   return out;
 }
@@ -85,7 +89,7 @@ export function connectionJson(c: ConnectionView): Record<string, unknown> {
       specialRules: '',
       remoteDestination: c.destinationIp ?? dstIp,
       dscp: 0,
-      sniffHost: '',
+      sniffHost: c.sniffHost ?? '',
     },
     upload: c.upload,
     download: c.download,

@@ -16,6 +16,8 @@ export interface ClusterCliOptions {
   readonly graceMs: number;
   /** parts of the primary that follow the config (the REST controller) */
   readonly services?: readonly HostService<Config>[];
+  /** the home dir (-d) the primary and every worker use */
+  readonly homeDir?: string;
   /** called with the cluster's control plane once every worker listens */
   readonly onStarted?: (control: ClusterControl) => void;
 }
@@ -31,7 +33,7 @@ export async function runClusterCli(o: ClusterCliOptions): Promise<number> {
   o.log.info(`cluster: starting ${o.count} workers`);
   let control;
   try {
-    control = await startCluster({ yaml: o.yaml, config: o.config, loaded: o.loaded, overrides: o.overrides, count: o.count, log: o.log, services: o.services });
+    control = await startCluster({ yaml: o.yaml, config: o.config, loaded: o.loaded, overrides: o.overrides, count: o.count, log: o.log, services: o.services, homeDir: o.homeDir });
   } catch (err) {
     o.log.error(`start failed: ${errorMessage(err)}`);
     return 1;

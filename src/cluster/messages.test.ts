@@ -26,7 +26,10 @@ test('well-formed messages pass both ways', () => {
   }
   for (const m of [
     { type: 'start', yaml: 'mixed-port: 1\n', overrides: { secret: 's' }, selections: [['sel', 'REJECT']], reportMs: 500, udpRelays: true },
+    { type: 'start', yaml: 'mixed-port: 1\n', overrides: {}, selections: [], reportMs: 500, udpRelays: false, homeDir: '/home/x/.config/clash-ts' },
     { type: 'select', seq: 0, group: 'sel', member: 'DIRECT' },
+    { type: 'unfix', seq: 4, group: 'auto' },
+    { type: 'update-provider', seq: 5, name: 'sub' },
     { type: 'close-connection', seq: 1, id: 'abc' },
     { type: 'stop', graceMs: 3000 },
   ]) {
@@ -42,6 +45,10 @@ test('truncated messages are refused with the field named', () => {
   assert.equal(checkToPrimary({ ...report, opened: [noMeta] }).ok, false);
   assert.equal(checkToWorker({ type: 'select', seq: 1, group: 'sel' }).ok, false);
   assert.equal(checkToWorker({ type: 'start', yaml: '' }).ok, false);
+  assert.equal(checkToWorker({ type: 'unfix', seq: 1 }).ok, false);
+  assert.equal(checkToWorker({ type: 'update-provider', seq: 1 }).ok, false);
+  assert.equal(checkToWorker({ type: 'update-provider', seq: -1, name: 'sub' }).ok, false);
+  assert.equal(checkToWorker({ type: 'start', yaml: 'x', overrides: {}, selections: [], reportMs: 500, udpRelays: true, homeDir: 7 }).ok, false);
 });
 
 test('wrong types are refused', () => {

@@ -21,6 +21,7 @@ export const connectionSnapshotSchema = z.object({
     inbound: z.object({ type: z.enum(INBOUND_TYPES), name: z.string(), port, user: z.string().optional() }),
     source: address,
     destination: address,
+    sniffHost: z.string().optional(),
   }),
   /** epoch ms */
   start: count,
@@ -54,9 +55,15 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     reportMs: z.number().int().min(10).max(60_000),
     /** this worker binds the SOCKS5 UDP relays (exactly one worker does) */
     udpRelays: z.boolean(),
+    /** the home dir (-d): provider copies, relative paths, selected.json */
+    homeDir: z.string().optional(),
   }),
   /** switch a select group; the worker answers `ack` with the same seq */
   z.object({ type: z.literal('select'), seq, group: z.string(), member: z.string() }),
+  /** clear the fixed member of a url-test / fallback group; `ack` (ok: the worker has such a group) */
+  z.object({ type: z.literal('unfix'), seq, group: z.string() }),
+  /** update one proxy-provider now (fetch / re-read); `ack` with ok false and the reason when it failed */
+  z.object({ type: z.literal('update-provider'), seq, name: z.string() }),
   /** close one connection by id; answered with `ack` (ok: the worker had it) */
   z.object({ type: z.literal('close-connection'), seq, id: z.string() }),
   /** close every connection; answered with `ack` whose count is how many the worker closed */

@@ -63,6 +63,8 @@ export interface ClusterOptions {
   readonly exec?: string;
   /** node options for workers (default: this process's) */
   readonly execArgv?: readonly string[];
+  /** the home dir (-d), for the primary's view host and every worker: provider copies, selected.json */
+  readonly homeDir?: string;
 }
 
 /** One live worker as the control reports it. */
@@ -211,6 +213,7 @@ class Primary implements ClusterControl {
           selections: this.#view.selections.entries(),
           reportMs: this.#opts.reportMs ?? DEFAULT_REPORT_MS,
           udpRelays: this.#udpOwner === id,
+          ...(this.#opts.homeDir !== undefined && { homeDir: this.#opts.homeDir }),
         });
         // mode and log level patched live since the last reload
         this.#send(slot.worker, { type: 'patch', seq: this.#seq++, mode: this.#view.mode, logLevel: this.#view.log.level });
@@ -379,9 +382,32 @@ class Primary implements ClusterControl {
     return this.#view.control.providers();
   }
 
-  /** Updates the view host's copy (the workers' providers keep their own intervals). */
-  updateProvider(name: string): Promise<boolean> {
-    return this.#view.control.updateProvider(name);
+  /**
+   * Updates the view host's copy (what the API shows), then every worker's (each fetches or
+   * re-reads; each keeps its own interval too). Rejects naming the workers where it failed.
+   */
+  async updateProvider(name: string): Promise<boolean> {
+    if (!(await this.#view.control.updateProvider(name))) return false;
+    const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'update-provider', seq, name }));
+    if (!a.ok) throw new Error(`provider ${name}: update failed in ${a.messages.join('; ')}`);
+    return true;
+  }
+
+  /**
+   * In the primary only: its generation's history and alive marks are the ones the API shows
+   * (each worker's groups keep their own checks).
+   */
+  healthCheckProvider(name: string): Promise<boolean> {
+    return this.#view.control.healthCheckProvider(name);
+  }
+
+  providerProxyDelay(provider: string, proxy: string, test: DelayTest): Promise<number | undefined> {
+    return this.#view.control.providerProxyDelay(provider, proxy, test);
+  }
+
+  async unfix(group: string): Promise<boolean> {
+    if (!(await this.#view.control.unfix(group))) return false;
+    return (await this.#ask(this.#greeted(), (seq) => ({ type: 'unfix', seq, group }))).ok;
   }
 
   config(): GeneralView {
@@ -466,7 +492,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterControl
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = SCHEDULING;
   cluster.setupPrimary({ exec: opts.exec ?? workerEntry(), execArgv: [...(opts.execArgv ?? process.execArgv)], silent: false });
   const transform = (c: Config) => withOverrides(c, opts.overrides);
-  const view = await Host.start(opts.loaded ?? opts.yaml, { log: opts.log, bind: false, transform, services: opts.services });
+  const view = await Host.start(opts.loaded ?? opts.yaml, { log: opts.log, bind: false, transform, services: opts.services, homeDir: opts.homeDir });
   const primary = new Primary(opts, view);
   try {
     await primary.start();

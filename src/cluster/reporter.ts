@@ -17,6 +17,7 @@ function snapshot(c: TrackedConnection): ConnectionSnapshot {
       inbound: { type: m.inbound.type, name: m.inbound.name, port: m.inbound.port, ...(m.inbound.user !== undefined && { user: m.inbound.user }) },
       source: { host: m.source.host, port: m.source.port },
       destination: { host: m.destination.host, port: m.destination.port },
+      ...(m.sniffHost !== undefined && { sniffHost: m.sniffHost }),
     },
     start: c.start.getTime(),
     chains: [...c.chains],

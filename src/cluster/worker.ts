@@ -71,6 +71,16 @@ export class ClusterWorker {
     switch (m.type) {
       case 'select':
         return this.#ack(m.seq, (await c?.select(m.group, m.member)) ?? false);
+      case 'unfix':
+        return this.#ack(m.seq, (await c?.unfix(m.group)) ?? false);
+      case 'update-provider':
+        try {
+          if (!c) throw new Error('worker has no running config');
+          if (!(await c.updateProvider(m.name))) throw new Error(`provider ${m.name} not found`);
+          return this.#ack(m.seq, true);
+        } catch (err) {
+          return this.#ack(m.seq, false, { message: errorMessage(err) });
+        }
       case 'close-connection':
         return this.#ack(m.seq, (await c?.closeConnection(m.id)) ?? false);
       case 'close-all':
@@ -108,7 +118,7 @@ export class ClusterWorker {
       const transform = (c: Parameters<typeof withOverrides>[0]) => withOverrides(c, m.overrides);
       const loaded = loadText(m.yaml);
       this.#log = createLogger(loaded.config.general.logLevel);
-      const host = await Host.start({ ...loaded, config: transform(loaded.config) }, { log: this.#log, udpRelays: m.udpRelays, transform });
+      const host = await Host.start({ ...loaded, config: transform(loaded.config) }, { log: this.#log, udpRelays: m.udpRelays, transform, homeDir: m.homeDir });
       for (const [group, member] of m.selections) await host.control.select(group, member);
       if (this.#stopping) {
         await host.close(0);

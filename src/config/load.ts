@@ -14,6 +14,7 @@ import { parseProviders, RESERVED_PROVIDER_NAME, type ProviderConfig as RawProvi
 import { parseProxies, type ProxyConfig as RawProxy } from './proxy.js';
 import { checkDialerProxies, parseGroups, type GroupConfig as RawGroup, type GroupTypeSchema } from './proxy-group.js';
 import { parseRules, type RuleLine as RawRuleLine } from './rule-line.js';
+import { parseSniffer } from './sniffer.js';
 import { checkTopLevelKeys } from './top-level-keys.js';
 import { makeLineOf } from './yaml-lines.js';
 
@@ -51,6 +52,7 @@ export type Config = DeepReadonly<{
   proxyProviders: RawProvider[];
   rules: RawRuleLine[];
   dns: NonNullable<ReturnType<typeof parseDns>>;
+  sniffer: NonNullable<ReturnType<typeof parseSniffer>>;
 }>;
 
 /** An inbound to start (from `listeners:`, `inbound:` or the *-port keys). */
@@ -127,6 +129,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const general = parseGeneral(top, issues);
   const controller = parseController(top, issues);
   const dns = parseDns(top.dns, issues);
+  const sniffer = parseSniffer(top.sniffer, issues);
 
   const listeners = [
     ...(general ? deriveListeners(top, general, issues) : []),
@@ -144,10 +147,10 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const groups = top['proxy-groups'] !== undefined ? parseGroups(top['proxy-groups'], proxies.declared, issues, groupOpts) : none;
   const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
   checkDialerProxies(top.proxies, groups.groups, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), issues);
-  const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n)) : { providers: [] };
+  const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), { groups: groups.groups, proxies: proxies.proxies }) : { providers: [] };
   const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
-  if (issues.failed || !general || !controller || !dns) throw new ConfigError(issues.errors());
+  if (issues.failed || !general || !controller || !dns || !sniffer) throw new ConfigError(issues.errors());
   const config: Config = deepFreeze({
     general: { ...general, ...controller },
     listeners,
@@ -156,6 +159,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
     proxyProviders: providers.providers,
     rules: rules.lines,
     dns,
+    sniffer,
   });
   const warnings = Object.freeze([...yamlWarnings, ...issues.warnings()]);
   return opts.compileRule ? { config, warnings, rules: Object.freeze(rules.compiled), text: yamlText } : { config, warnings, text: yamlText };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ExpectedStatus } from '../health/expected-status.js';
 import { type Issues, type Located, type Path, isRecord, locate } from './issues.js';
 import { boolLike, countLike, intLike, nameLike, textLike, textListLike } from './values.js';
+import { providerDialerCycle, type DialerGraph } from './proxy-group.js';
 
 /** The name mihomo keeps for its own provider of the config's `proxies`. */
 export const RESERVED_PROVIDER_NAME = 'default';
@@ -42,7 +43,7 @@ const renameRule = z.object({
 
 /**
  * mihomo's `override`: keys set on every proxy of the provider (before each is validated like a
- * `proxies` entry), plus the name changes. `dialer-proxy` is refused until proxy chains exist.
+ * `proxies` entry), plus the name changes. `dialer-proxy` is checked like the provider's own.
  */
 const overrideSchema = z
   .object({
@@ -56,6 +57,7 @@ const overrideSchema = z
     'interface-name': textLike.optional(),
     'routing-mark': intLike.optional(),
     'ip-version': textLike.optional(),
+    'dialer-proxy': textLike.optional(),
     'additional-prefix': textLike.optional(),
     'additional-suffix': textLike.optional(),
     'proxy-name': z.array(renameRule).optional(),
@@ -63,7 +65,7 @@ const overrideSchema = z
   .strict();
 
 /** The keys `override` sets on each proxy mapping as they are (not the name changes). */
-export const OVERRIDE_VALUE_KEYS = ['tfo', 'mptcp', 'udp', 'udp-over-tcp', 'up', 'down', 'skip-cert-verify', 'interface-name', 'routing-mark', 'ip-version'] as const;
+export const OVERRIDE_VALUE_KEYS = ['tfo', 'mptcp', 'udp', 'udp-over-tcp', 'up', 'down', 'dialer-proxy', 'skip-cert-verify', 'interface-name', 'routing-mark', 'ip-version'] as const;
 
 const healthCheckSchema = z
   .object({
@@ -113,6 +115,7 @@ const providerSchema = z.object({
   'exclude-filter': regexText.default(''),
   'exclude-type': textLike.default(''),
   'size-limit': countLike.default(0),
+  'dialer-proxy': textLike.optional(),
   payload: z.array(z.unknown()).optional(),
   'health-check': healthCheckSchema.optional(),
   override: overrideSchema.optional(),
@@ -136,6 +139,8 @@ export interface ProviderConfig extends Located {
   readonly excludeType: readonly string[];
   /** bytes; 0 = no limit */
   readonly sizeLimit: number;
+  /** mihomo's provider `dialer-proxy`: set on each of its proxies (then `override.dialer-proxy` wins) */
+  readonly dialerProxy?: string;
   /** inline: the proxy mappings as written */
   readonly payload?: readonly unknown[];
   readonly healthCheck: ProviderHealthCheck;
@@ -156,7 +161,12 @@ const DEFAULT_HEALTH = healthCheckSchema.parse({});
  * payloads themselves (inline entries, files, fetches) are validated when the provider loads,
  * entry by entry, each bad one skipped with a warning. `outboundKnown` checks `proxy:`.
  */
-export function parseProviders(raw: unknown, issues: Issues, outboundKnown: (name: string) => boolean): ParsedProviders {
+export function parseProviders(
+  raw: unknown,
+  issues: Issues,
+  outboundKnown: (name: string) => boolean,
+  graph?: Omit<DialerGraph, 'providers'>,
+): ParsedProviders {
   const providers: ProviderConfig[] = [];
   const declared = new Set<string>();
   if (!isRecord(raw)) {
@@ -181,7 +191,26 @@ export function parseProviders(raw: unknown, issues: Issues, outboundKnown: (nam
     const p = parseOne(name, item, at, issues, outboundKnown);
     if (p) providers.push(p);
   }
+  if (graph) checkProviderDialers(providers, graph, issues);
   return { providers, declared };
+}
+
+/** The dialer-proxy a provider sets on its proxies: its override's, else its own. */
+export function providerDialerProxy(p: { readonly dialerProxy?: string; readonly override: { readonly 'dialer-proxy'?: string } }): string | undefined {
+  const v = p.override['dialer-proxy'] ?? p.dialerProxy;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A provider whose proxies would dial through a group that uses it: a config error naming the path. */
+function checkProviderDialers(providers: readonly ProviderConfig[], graph: Omit<DialerGraph, 'providers'>, issues: Issues): void {
+  const full: DialerGraph = { ...graph, providers: providers.map((p) => ({ name: p.name, dialerProxy: providerDialerProxy(p) })) };
+  for (const p of providers) {
+    const via = providerDialerProxy(p);
+    if (via === undefined) continue;
+    const cycle = providerDialerCycle(p.name, via, full);
+    const key = p.override['dialer-proxy'] !== undefined ? ['override', 'dialer-proxy'] : ['dialer-proxy'];
+    if (cycle) issues.error(['proxy-providers', p.name, ...key], `dialer-proxy cycle: ${cycle.join(' -> ')} (provider "${p.name}")`);
+  }
 }
 
 function parseOne(
@@ -200,14 +229,7 @@ function parseOne(
     issues.error(path, message + label);
     ok = false;
   };
-  const dialerProxy = item['dialer-proxy'];
-  if (dialerProxy !== undefined && dialerProxy !== '') fail([...at, 'dialer-proxy'], 'dialer-proxy not supported yet');
-  const override = item.override;
-  if (isRecord(override) && override['dialer-proxy'] !== undefined && override['dialer-proxy'] !== '') {
-    fail([...at, 'override', 'dialer-proxy'], 'override.dialer-proxy not supported yet');
-  }
-  const cleanOverride = isRecord(override) ? Object.fromEntries(Object.entries(override).filter(([k]) => k !== 'dialer-proxy')) : override;
-  const r = providerSchema.safeParse({ ...item, override: cleanOverride });
+  const r = providerSchema.safeParse(item);
   if (!r.success) {
     issues.zod(at, r.error);
     return undefined;
@@ -217,6 +239,9 @@ function parseOne(
     if (d.url === undefined || d.url === '') fail([...at, 'url'], 'an http provider needs a url');
     else if (!/^https?:\/\//i.test(d.url) || !URL.canParse(d.url)) fail([...at, 'url'], `url ${JSON.stringify(d.url)} is not an http(s) URL`);
     if (d.proxy !== undefined && d.proxy !== '' && !outboundKnown(d.proxy)) fail([...at, 'proxy'], `proxy "${d.proxy}" not found`);
+  }
+  for (const [key, via] of [[['dialer-proxy'], d['dialer-proxy']], [['override', 'dialer-proxy'], d.override?.['dialer-proxy']]] as const) {
+    if (via !== undefined && via !== '' && !outboundKnown(via)) fail([...at, ...key], `dialer-proxy "${via}" not found`);
   }
   if (d.type === 'file' && (d.path === undefined || d.path === '')) fail([...at, 'path'], 'a file provider needs a path');
   if (d.type === 'inline' && d.payload === undefined) fail([...at, 'payload'], 'an inline provider needs a payload');
@@ -233,6 +258,7 @@ function parseOne(
     excludeFilter: d['exclude-filter'],
     excludeType: d['exclude-type'] === '' ? [] : d['exclude-type'].split('|').map((t) => t.trim().toLowerCase()),
     sizeLimit: d['size-limit'],
+    ...(d['dialer-proxy'] !== undefined && d['dialer-proxy'] !== '' && { dialerProxy: d['dialer-proxy'] }),
     ...(d.type === 'inline' && { payload: d.payload }),
     healthCheck: d['health-check'] ?? DEFAULT_HEALTH,
     override: d.override ?? {},

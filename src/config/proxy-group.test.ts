@@ -5,6 +5,7 @@ import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import { ProxyRegistry } from '../protocol/registry.js';
 import { createGroupRegistry } from '../group/index.js';
 import { loadConfig } from './load.js';
+import { providerDialerCycle } from './proxy-group.js';
 
 // a protocol whose schema needs only name and type, so proxies are one line each
 const registry = new ProxyRegistry().register({
@@ -162,5 +163,34 @@ proxy-groups:
     const issues = errorsOf(cyclic);
     assert.equal(issues.length, 1);
     assert.match(issues[0].message, /^group reference cycle: g0 -> g1 -> /);
+  });
+});
+
+describe('providerDialerCycle', () => {
+  it('finds the path back to the provider through groups, their providers and dialer-proxies', () => {
+    const graph = {
+      groups: [
+        { name: 'uses-p', proxies: [], use: ['p'] },
+        { name: 'outer', proxies: ['a'] },
+        { name: 'uses-q', proxies: ['DIRECT'], use: ['q'] },
+      ],
+      proxies: [{ name: 'a', dialerProxy: 'uses-p' }, { name: 'b' }],
+      providers: [{ name: 'p', dialerProxy: 'outer' }, { name: 'q', dialerProxy: 'uses-p' }],
+    };
+    assert.deepEqual(providerDialerCycle('p', 'outer', graph), ['provider p', 'outer', 'a', 'uses-p', 'provider p']);
+    assert.deepEqual(providerDialerCycle('p', 'uses-q', graph), ['provider p', 'uses-q', 'provider q', 'uses-p', 'provider p']);
+    assert.equal(providerDialerCycle('p', 'b', graph), undefined);
+    assert.equal(providerDialerCycle('p', 'DIRECT', graph), undefined);
+    assert.equal(providerDialerCycle('q', 'nowhere', graph), undefined);
+    // the built-in GLOBAL may pick any group, so through it too
+    assert.deepEqual(providerDialerCycle('p', 'GLOBAL', graph), ['provider p', 'GLOBAL', 'uses-p', 'provider p']);
+  });
+
+  it('is bounded on a long chain and on a dense graph (each node visited once)', () => {
+    const n = 20_000;
+    const groups = Array.from({ length: n }, (_, i) => ({ name: `g${i}`, proxies: [`g${i + 1}`, `g${(i * 7) % n}`, `g${(i * 13) % n}`], ...(i === n - 1 && { use: ['p'] }) }));
+    const path = providerDialerCycle('p', 'g0', { groups, proxies: [], providers: [{ name: 'p' }] });
+    assert.ok(path && path[0] === 'provider p' && path.at(-1) === 'provider p' && path.includes(`g${n - 1}`));
+    assert.equal(providerDialerCycle('other', 'g0', { groups, proxies: [], providers: [] }), undefined);
   });
 });

@@ -308,3 +308,55 @@ export function checkDialerProxies(raw: unknown, groups: readonly GroupConfig[],
     issues.error([...p.at, 'dialer-proxy'], `dialer-proxy cycle: ${chain.join(' -> ')}`);
   }
 }
+
+/** What a dialer-proxy leads to: groups' members and providers, proxies' and providers' dialer-proxies. */
+export interface DialerGraph {
+  readonly groups: readonly { readonly name: string; readonly proxies: readonly string[]; readonly use?: readonly string[] }[];
+  readonly proxies: readonly { readonly name: string; readonly dialerProxy?: string }[];
+  /** a provider's `dialer-proxy` (or its override's), set on each of its proxies */
+  readonly providers: readonly { readonly name: string; readonly dialerProxy?: string }[];
+}
+
+/**
+ * A provider proxy dialing through `via` dials through itself when `via` leads (through group
+ * members, groups' providers and dialer-proxies) back to a group that uses `provider`. Returns
+ * that path, from the provider to itself, as names (`provider P`, then outbounds), or undefined
+ * when there is none. Bounded: each node is visited once.
+ */
+export function providerDialerCycle(provider: string, via: string, graph: DialerGraph): string[] | undefined {
+  const edges = new Map<string, string[]>();
+  const add = (from: string, to: string) => {
+    const list = edges.get(from);
+    if (list) list.push(to);
+    else edges.set(from, [to]);
+  };
+  for (const g of graph.groups) {
+    for (const m of g.proxies) add(`o:${g.name}`, `o:${m}`);
+    for (const u of g.use ?? []) add(`o:${g.name}`, `p:${u}`);
+  }
+  for (const p of graph.proxies) if (p.dialerProxy) add(`o:${p.name}`, `o:${p.dialerProxy}`);
+  // the built-in GLOBAL (when the config defines none) may pick any proxy or group
+  if (!graph.groups.some((g) => g.name === 'GLOBAL')) {
+    for (const o of [...graph.proxies, ...graph.groups]) add('o:GLOBAL', `o:${o.name}`);
+  }
+  for (const p of graph.providers) if (p.dialerProxy && p.name !== provider) add(`p:${p.name}`, `o:${p.dialerProxy}`);
+  const target = `p:${provider}`;
+  const start = `o:${via}`;
+  const from = new Map<string, string | undefined>([[start, undefined]]);
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const n = queue[i];
+    if (n === target) {
+      const path: string[] = [];
+      for (let c: string | undefined = n; c !== undefined; c = from.get(c)) path.push(c);
+      const label = (k: string) => (k.startsWith('p:') ? `provider ${k.slice(2)}` : k.slice(2));
+      return [target, ...path.reverse()].map(label);
+    }
+    for (const m of edges.get(n) ?? []) {
+      if (from.has(m)) continue;
+      from.set(m, n);
+      queue.push(m);
+    }
+  }
+  return undefined;
+}

@@ -79,11 +79,11 @@ export function parseProxyEntry(
     return void issues.error([...at, 'type'], message);
   }
   // mihomo's proxy chains: ignoring the key would send this proxy's traffic out directly. A
-  // config proxy may name one (checked for existence and cycles by the loader); a provider's
-  // proxies cannot yet
+  // config proxy may name one (checked for existence and cycles by the loader), and so may a
+  // provider's proxy (checked by the provider when it loads: provider/payload.ts)
   const via = item['dialer-proxy'];
   if (via !== undefined && via !== '') {
-    if (!opts.dialerProxy) return void issues.error([...at, 'dialer-proxy'], `dialer-proxy not supported yet in a provider (proxy "${name}")`);
+    if (!opts.dialerProxy) return void issues.error([...at, 'dialer-proxy'], `dialer-proxy is not allowed here (proxy "${name}")`);
     if (typeof via !== 'string') return void issues.error([...at, 'dialer-proxy'], `dialer-proxy must be a name (proxy "${name}")`);
   }
   let r: ReturnType<typeof def.schema.safeParse>;

@@ -31,6 +31,11 @@ export interface ControlPlane {
    * such group.
    */
   groupDelay(group: string, test: DelayTest): Promise<Record<string, number> | undefined>;
+  /**
+   * Clears the member fixed on a url-test or fallback group (mihomo's DELETE /proxies/:name).
+   * Resolves false when there is no such group or it takes no fixed choice (a select group).
+   */
+  unfix(group: string): Promise<boolean>;
 
   /** live connections (in a cluster: as of the workers' last reports) */
   connections(): ConnectionView[];
@@ -54,6 +59,16 @@ export interface ControlPlane {
    * provider; rejects with the reason when the update failed (its proxies stay as they were).
    */
   updateProvider(name: string): Promise<boolean>;
+  /**
+   * Runs a proxy-provider's health check now (every proxy tested with its health-check URL) and
+   * resolves once it is done; false for no such provider. In a cluster: in every worker too.
+   */
+  healthCheckProvider(name: string): Promise<boolean>;
+  /**
+   * A URL test of one proxy of one provider, as `delay`; undefined when the provider or the
+   * proxy in it does not exist.
+   */
+  providerProxyDelay(provider: string, proxy: string, test: DelayTest): Promise<number | undefined>;
 
   /** the running config's general settings */
   config(): GeneralView;
@@ -116,6 +131,16 @@ export interface ProxyView {
   readonly history: readonly DelayRecord[];
   /** false once its last URL test failed (true until tested, as mihomo) */
   readonly alive: boolean;
+  /** groups: `hidden` and `icon` as configured */
+  readonly hidden?: boolean;
+  readonly icon?: string;
+  /** url-test, fallback, load-balance: the URL their health check tests and the statuses it expects */
+  readonly testUrl?: string;
+  readonly expectedStatus?: string;
+  /** url-test, fallback: the member the user fixed ('' = none) */
+  readonly fixed?: string;
+  /** a provider's proxy: the provider's name */
+  readonly providerName?: string;
 }
 
 /** One live connection. */
@@ -127,6 +152,8 @@ export interface ConnectionView {
   readonly destination: Address;
   /** the destination IP when the rules resolved one */
   readonly destinationIp?: string;
+  /** the host the sniffer read (mihomo's `sniffHost`) */
+  readonly sniffHost?: string;
   /** epoch ms */
   readonly start: number;
   /** mihomo's order: the outbound used first, the rule's target last */
@@ -186,6 +213,9 @@ export interface ProviderView {
   readonly updatedAt: number;
   /** proxy providers: the names of its proxies now, in order */
   readonly proxies?: readonly string[];
+  /** proxy providers: the health check's URL ('' = none) and expected statuses, as mihomo shows them */
+  readonly testUrl?: string;
+  readonly expectedStatus?: string;
   /** from the subscription's `Subscription-Userinfo` header (bytes; Expire in epoch seconds) */
   readonly subscriptionInfo?: { readonly Upload: number; readonly Download: number; readonly Total: number; readonly Expire: number };
 }

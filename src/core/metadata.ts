@@ -40,6 +40,13 @@ export interface Metadata {
   readonly source: Address;
   /** where the client wants to go: a domain or an IP literal */
   readonly destination: Address;
+  /** the host the sniffer read from the first bytes (TLS SNI, HTTP Host, QUIC SNI): domain rules match it */
+  readonly sniffHost?: string;
+  /**
+   * the destination IP when `destination` is a domain put in place of the IP literal the client
+   * asked for (the sniffer's override-destination): IP rules use it instead of resolving
+   */
+  readonly destinationIp?: string;
 }
 
 /**

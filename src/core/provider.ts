@@ -30,4 +30,12 @@ export interface ProxyProvider extends Component {
   readonly subscriptionInfo: SubscriptionInfo | undefined;
   /** Fetches / re-reads now; rejects with the reason when it fails (the old set stays). */
   update(): Promise<void>;
+  /** its `health-check` URL ('' = none): a group that `use`s it with no `url` of its own tests this one (mihomo) */
+  readonly testUrl: string;
+  /** its `health-check` expected-status as mihomo shows it (`*` = any) */
+  readonly expectedStatus: string;
+  /** A group using it was used: its lazy health check may run. */
+  touch(): void;
+  /** Runs its health check now (every proxy tested); resolves when done, at once when it has no URL. */
+  healthCheck(): Promise<void>;
 }

@@ -82,6 +82,30 @@ export interface GroupDefinition {
 /** A group whose member can be chosen by the user (the control plane's `select`). */
 export interface SelectableGroup extends ProxyGroup {
   readonly selectable: true;
+  /**
+   * url-test and fallback (mihomo's SelectAble groups other than Selector): the choice is a
+   * member "fixed" while it is alive, and DELETE /proxies/:name clears it.
+   */
+  readonly fixable?: boolean;
+  /** Told after the user chose `member` (fallback tests a member not alive at once, as mihomo). */
+  chosen?(member: string): Promise<void>;
+}
+
+/** What the API shows of a group beside its members (mihomo's MarshalJSON of each type). */
+export interface GroupDetails {
+  readonly hidden: boolean;
+  readonly icon: string;
+  /** absent for types whose JSON has no `now` (load-balance, relay) */
+  readonly now?: string;
+  readonly testUrl?: string;
+  readonly expectedStatus?: string;
+  readonly fixed?: string;
+}
+
+/** The API details of a group built here (undefined for other outbounds). */
+export function groupDetails(o: Outbound): GroupDetails | undefined {
+  const f = (o as Partial<{ details(): GroupDetails }>).details;
+  return typeof f === 'function' ? f.call(o) : undefined;
 }
 
 /** Narrows a group to one that takes a user's choice. */

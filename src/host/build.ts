@@ -13,12 +13,14 @@ import type { GroupContext, GroupRegistry, GroupSpec, HealthEnv } from '../group
 import type { DelayHistory } from '../health/history.js';
 import type { SelectionStore } from '../group/selection-store.js';
 import { ConfigProxyProvider } from '../provider/provider.js';
+import { providerDialerProxy } from '../config/provider.js';
 import { createDirect } from '../protocol/direct/outbound.js';
 import { createPass } from '../protocol/pass/outbound.js';
 import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
 import { createReject, createRejectDrop } from '../protocol/reject/outbound.js';
 import { RuleEngine } from '../rule/engine.js';
 import { parseRule, type RuleDeps } from '../rule/parse.js';
+import { createSniffer } from '../sniffer/dispatcher.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
 import { Generation } from './generation.js';
@@ -50,6 +52,8 @@ export interface BuildDeps {
   readonly homeDir?: string;
   /** provider fetch timeout (default 20 s, as mihomo) */
   readonly providerFetchTimeoutMs?: number;
+  /** the DNS's IP → domain map (fake-ip, redir-host), for the sniffer's force-dns-mapping / parse-pure-ip */
+  readonly hostByIp?: (ip: string) => string | undefined;
 }
 
 /**
@@ -82,9 +86,16 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
       issues.push({ path: p.path, line: p.line, message: `proxy "${p.name}": ${errorMessage(err)}` });
     }
   }
+  // every URL test of this generation's health checks (groups' and providers') shares one bounded queue
+  const health: HealthEnv = { delays: deps.delays, unified: config.general.unifiedDelay, ca: deps.probeCa, queue: new ProbeQueue() };
   // proxy-providers, before the groups that `use` them: their local copies load now (no network)
   const providers = new Map<string, ProxyProvider>();
   const taken = new Set([...outbounds.keys(), ...config.proxyGroups.map((g) => g.name), GLOBAL]);
+  const dialerGraph = {
+    groups: config.proxyGroups,
+    proxies: config.proxies,
+    providers: config.proxyProviders.map((p) => ({ name: p.name, dialerProxy: providerDialerProxy(p) })),
+  };
   for (const pc of config.proxyProviders) {
     try {
       const provider = new ConfigProxyProvider(pc, {
@@ -95,6 +106,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
         taken,
         homeDir: deps.homeDir ?? process.cwd(),
         fetchTimeoutMs: deps.providerFetchTimeoutMs,
+        health,
+        dialerGraph,
       });
       await provider.prepare();
       providers.set(pc.name, provider);
@@ -103,8 +116,6 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
       issues.push({ path: pc.path, line: pc.line, message: `provider "${pc.name}": ${errorMessage(err)}` });
     }
   }
-  // every URL test of this generation's health checks shares one bounded queue
-  const health: HealthEnv = { delays: deps.delays, unified: config.general.unifiedDelay, ca: deps.probeCa, queue: new ProbeQueue() };
   const ctx: GroupContext = { lookup, selections: deps.selections, providers, log: deps.log, health };
   const specs: (GroupSpec & { readonly path: string; readonly line?: number })[] = [...config.proxyGroups];
   if (!outbounds.has(GLOBAL) && !specs.some((g) => g.name === GLOBAL)) {
@@ -142,7 +153,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   }
 
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log });
+  const sniffer = createSniffer(config.sniffer, { log: deps.log, hostByIp: deps.hostByIp });
+  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

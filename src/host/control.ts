@@ -23,7 +23,21 @@ import { isGroup } from '../core/outbound.js';
 import { ExpectedStatus } from '../health/expected-status.js';
 import { recordedProbe, type ProbeOptions } from '../health/probe.js';
 import type { Host } from './host.js';
-import { connectionView, providerViews, proxyView, proxyViews, ruleViews, selectIn, updateProviderIn } from './views.js';
+import { isSelectable } from '../group/registry.js';
+import type { Outbound } from '../core/outbound.js';
+import {
+  connectionView,
+  healthCheckProviderIn,
+  outboundIn,
+  providerProxyIn,
+  providerViews,
+  proxyView,
+  proxyViews,
+  ruleViews,
+  selectIn,
+  unfixIn,
+  updateProviderIn,
+} from './views.js';
 
 /** Log levels in increasing severity. */
 export const LOG_RANK: Record<LogViewLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -79,13 +93,32 @@ export class HostControl implements ControlPlane {
   }
 
   async select(group: string, member: string): Promise<boolean> {
-    return selectIn(this.#host.generation, this.#host.selections, group, member);
+    const gen = this.#host.generation;
+    if (!selectIn(gen, this.#host.selections, group, member)) return false;
+    const g = gen.outbounds.get(group);
+    if (g && isSelectable(g)) await g.chosen?.(member);
+    return true;
   }
 
+  async unfix(group: string): Promise<boolean> {
+    return unfixIn(this.#host.generation, this.#host.selections, group);
+  }
+
+  /** A proxy of the config or of a provider (mihomo's ProxiesWithProviders) */
   async delay(name: string, test: DelayTest): Promise<number | undefined> {
-    const o = this.#host.generation.outbounds.get(name);
+    const o = outboundIn(this.#host.generation, name);
     if (!o) return undefined;
-    return recordedProbe(o, name, this.#probe(test), this.#host.delays);
+    return this.#test(o, test);
+  }
+
+  async providerProxyDelay(provider: string, proxy: string, test: DelayTest): Promise<number | undefined> {
+    const o = providerProxyIn(this.#host.generation, provider, proxy);
+    if (!o) return undefined;
+    return this.#test(o, test);
+  }
+
+  #test(o: Outbound, test: DelayTest): Promise<number> {
+    return recordedProbe(o, o.name, this.#probe(test), this.#host.delays);
   }
 
   async groupDelay(group: string, test: DelayTest): Promise<Record<string, number> | undefined> {
@@ -96,7 +129,7 @@ export class HostControl implements ControlPlane {
     const out: Record<string, number> = {};
     await Promise.all(
       [...new Set(g.members)].map(async (m) => {
-        const o = gen.outbounds.get(m);
+        const o = outboundIn(gen, m);
         if (!o) return;
         try {
           out[m] = await recordedProbe(o, m, probe, this.#host.delays);
@@ -162,6 +195,10 @@ export class HostControl implements ControlPlane {
 
   updateProvider(name: string): Promise<boolean> {
     return updateProviderIn(this.#host.generation, name);
+  }
+
+  healthCheckProvider(name: string): Promise<boolean> {
+    return healthCheckProviderIn(this.#host.generation, name);
   }
 
   config(): GeneralView {

@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Rule } from '../core/rule.js';
+import type { Sniffer } from '../core/sniffer.js';
 import type { WarmPoolScope } from '../transport/warm-pool-registry.js';
 import type { Router } from '../tunnel/route.js';
 import type { RoutingTable } from '../tunnel/routing.js';
@@ -19,6 +20,8 @@ export interface GenerationParts {
   readonly providers?: ReadonlyMap<string, ProxyProvider>;
   readonly rules: readonly Rule[];
   readonly router: Router;
+  /** `sniffer:`, when enabled */
+  readonly sniffer?: Sniffer;
   /** timers and files of its own (health checks, providers…), started with it, closed at retirement */
   readonly components: readonly Component[];
   /** its view of the host's warm pools */
@@ -39,6 +42,7 @@ export class Generation implements RoutingTable {
   readonly providers: ReadonlyMap<string, ProxyProvider>;
   readonly rules: readonly Rule[];
   readonly router: Router;
+  readonly sniffer: Sniffer | undefined;
   readonly components: readonly Component[];
   readonly #warm: WarmPoolScope;
   readonly #log: Logger;
@@ -57,6 +61,7 @@ export class Generation implements RoutingTable {
     this.providers = p.providers ?? new Map();
     this.rules = p.rules;
     this.router = p.router;
+    this.sniffer = p.sniffer;
     this.components = p.components;
     this.#warm = p.warmPools;
     this.#log = p.log;

@@ -1,6 +1,6 @@
 import type { ConnectionView, ProviderView, ProxyView, RuleView } from '../core/control-plane.js';
 import { isGroup, type Outbound } from '../core/outbound.js';
-import { isSelectable } from '../group/registry.js';
+import { groupDetails, isSelectable } from '../group/registry.js';
 import type { SelectionStore } from '../group/selection-store.js';
 import type { DelayHistory } from '../health/history.js';
 import type { TrackedConnection } from '../tunnel/tracker.js';
@@ -28,26 +28,53 @@ export function proxyViews(gen: Generation, delays: DelayHistory): ProxyView[] {
 
 /** An outbound of the generation by name: its own, else the first provider proxy of that name. */
 export function outboundIn(gen: Generation, name: string): Outbound | undefined {
+  return locate(gen, name)?.outbound;
+}
+
+/** An outbound by name and the provider it came from (none: the config's own). */
+function locate(gen: Generation, name: string): { outbound: Outbound; provider?: string } | undefined {
   const own = gen.outbounds.get(name);
-  if (own) return own;
-  for (const p of gen.providers.values()) for (const o of p.proxies()) if (o.name === name) return o;
+  if (own) return { outbound: own };
+  for (const p of gen.providers.values()) for (const o of p.proxies()) if (o.name === name) return { outbound: o, provider: p.name };
   return undefined;
+}
+
+/** The proxy `proxy` of the provider `provider`, if it holds one of that name. */
+export function providerProxyIn(gen: Generation, provider: string, proxy: string): Outbound | undefined {
+  return gen.providers.get(provider)?.proxies().find((o) => o.name === proxy);
 }
 
 /** One outbound as the control plane shows it. */
 export function proxyView(gen: Generation, delays: DelayHistory, name: string): ProxyView | undefined {
-  const o = outboundIn(gen, name);
-  if (!o) return undefined;
+  const found = locate(gen, name);
+  if (!found) return undefined;
+  const o = found.outbound;
   const history = delays.of(name);
   const alive = history.length === 0 || history[history.length - 1].delay > 0;
-  if (!isGroup(o)) return { name, type: o.type, udp: o.udp, history, alive };
+  if (!isGroup(o)) return { name, type: o.type, udp: o.udp, history, alive, ...(found.provider !== undefined && { providerName: found.provider }) };
   let udp: boolean;
   try {
     udp = o.udp;
   } catch {
     udp = false; // a member that vanished: the group cannot carry UDP now
   }
-  return { name, type: o.type, udp, all: [...o.members], now: o.now(), history, alive };
+  const d = groupDetails(o);
+  return {
+    name,
+    type: o.type,
+    udp,
+    all: [...o.members],
+    now: d?.now ?? o.now(),
+    history,
+    alive,
+    ...(d !== undefined && {
+      hidden: d.hidden,
+      icon: d.icon,
+      ...(d.testUrl !== undefined && { testUrl: d.testUrl }),
+      ...(d.expectedStatus !== undefined && { expectedStatus: d.expectedStatus }),
+      ...(d.fixed !== undefined && { fixed: d.fixed }),
+    }),
+  };
 }
 
 /** The compiled rules. */
@@ -63,6 +90,8 @@ export function providerViews(gen: Generation): ProviderView[] {
     vehicleType: p.vehicleType,
     updatedAt: p.updatedAt,
     proxies: p.proxies().map((o) => o.name),
+    testUrl: p.testUrl,
+    expectedStatus: p.expectedStatus,
     ...(p.subscriptionInfo !== undefined && { subscriptionInfo: p.subscriptionInfo }),
   }));
 }
@@ -88,6 +117,7 @@ export function connectionViewOf(c: ConnectionFields, start: number, worker?: nu
     source: m.source,
     destination: m.destination,
     ...(c.destinationIp !== undefined && { destinationIp: c.destinationIp }),
+    ...(m.sniffHost !== undefined && { sniffHost: m.sniffHost }),
     start,
     chains: c.chains,
     rule: c.rule,
@@ -111,6 +141,22 @@ export function selectIn(gen: Generation, store: SelectionStore, group: string, 
   const g = gen.outbounds.get(group);
   if (!g || !isSelectable(g) || !g.members.includes(member)) return false;
   store.set(group, member);
+  return true;
+}
+
+/** Clears the fixed member of a url-test or fallback group: false when the group takes none. */
+export function unfixIn(gen: Generation, store: SelectionStore, group: string): boolean {
+  const g = gen.outbounds.get(group);
+  if (!g || !isSelectable(g) || g.fixable !== true) return false;
+  store.delete(group);
+  return true;
+}
+
+/** Runs a provider's health check: false when the generation has none of that name. */
+export async function healthCheckProviderIn(gen: Generation, name: string): Promise<boolean> {
+  const p = gen.providers.get(name);
+  if (!p) return false;
+  await p.healthCheck();
   return true;
 }
 

@@ -64,10 +64,11 @@ function uniqueName(name: string, taken: ReadonlySet<string>): string {
  */
 export function selectProxies(
   mappings: readonly unknown[],
-  p: Pick<ProviderConfig, 'name' | 'filter' | 'excludeFilter' | 'excludeType' | 'override'>,
+  p: Pick<ProviderConfig, 'name' | 'filter' | 'excludeFilter' | 'excludeType' | 'override' | 'dialerProxy'>,
   registry: ProxyRegistry,
   taken: ReadonlySet<string>,
   base: Path,
+  checkDialer?: (proxy: string, via: string) => string | undefined,
 ): PayloadResult {
   const warnings: string[] = [];
   const issues = new Issues(() => undefined);
@@ -92,6 +93,8 @@ export function selectProxies(
       if (filter !== undefined && (name === undefined || !filter.test(name))) return;
       used.add(i);
       const mapping: Record<string, unknown> = { ...item };
+      // mihomo's order: the provider's dialer-proxy, then the override's keys
+      if (p.dialerProxy !== undefined && p.dialerProxy !== '') mapping['dialer-proxy'] = p.dialerProxy;
       for (const key of OVERRIDE_VALUE_KEYS) if (p.override[key] !== undefined) mapping[key] = p.override[key];
       if (name !== undefined) {
         let n = `${p.override['additional-prefix'] ?? ''}${name}${p.override['additional-suffix'] ?? ''}`;
@@ -100,11 +103,21 @@ export function selectProxies(
         if (unique !== n) warnings.push(`proxy "${n}" renamed "${unique}" (the name is taken)`);
         mapping.name = unique;
       }
-      const parsed = parseProxyEntry(mapping, [...base, i], registry, issues, (n) => {
-        names.add(n);
-        return undefined;
-      });
-      if (parsed) out.push(parsed);
+      const parsed = parseProxyEntry(
+        mapping,
+        [...base, i],
+        registry,
+        issues,
+        (n) => {
+          names.add(n);
+          return undefined;
+        },
+        { dialerProxy: true },
+      );
+      // an entry's dialer-proxy must name an outbound of the config, and not lead back here
+      const problem = parsed?.dialerProxy !== undefined ? (checkDialer?.(parsed.name, parsed.dialerProxy) ?? undefined) : undefined;
+      if (problem !== undefined) issues.error([...base, i, 'dialer-proxy'], problem);
+      else if (parsed) out.push(parsed);
     });
   }
   for (const e of issues.errors()) warnings.push(`${e.path}: ${e.message}, skipped`);

@@ -5,13 +5,20 @@ import type { Logger } from '../common/log.js';
 import type { Path } from '../config/issues.js';
 import type { ProviderConfig } from '../config/load.js';
 import { PROVIDER_CACHE_DIR, type ProviderHealthCheck } from '../config/provider.js';
+import { providerDialerCycle, type DialerGraph } from '../config/proxy-group.js';
 import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
 import type { ProxyProvider, SubscriptionInfo, VehicleType } from '../core/provider.js';
 import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
 import type { TlsOptions } from '../transport/tls.js';
+import { DEFAULT_MAX_FAILED, HealthCheck } from '../group/common/health.js';
+import type { HealthEnv } from '../group/registry.js';
+import { ExpectedStatus } from '../health/expected-status.js';
 import { fetchThrough, parseSubscriptionInfo } from './fetch.js';
 import { payloadMappings, selectProxies } from './payload.js';
+
+/** The largest validators file read back (ours are a few hundred bytes). */
+const MAX_VALIDATORS_BYTES = 64 * 1024;
 
 /** mihomo's timeout of one subscription fetch. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 20_000;
@@ -31,6 +38,10 @@ export interface ProviderDeps {
   readonly fetchTimeoutMs?: number;
   /** extra trust anchors for https subscriptions (tests) */
   readonly ca?: TlsOptions['ca'];
+  /** the config's groups, proxies and providers: a proxy's dialer-proxy must not lead back to this provider */
+  readonly dialerGraph?: DialerGraph;
+  /** the generation's probe queue and the host's delay history: the `health-check` runs with them (absent: none runs) */
+  readonly health?: HealthEnv;
 }
 
 const VEHICLES: Record<ProviderConfig['type'], VehicleType> = { file: 'File', http: 'HTTP', inline: 'Inline' };
@@ -71,7 +82,9 @@ export class ConfigProxyProvider implements ProxyProvider {
   readonly name: string;
   readonly label: string;
   readonly vehicleType: VehicleType;
-  readonly healthCheck: ProviderHealthCheck;
+  readonly healthCheckConfig: ProviderHealthCheck;
+  /** its `health-check` as it runs (absent without a url): through the generation's probe queue, results in the host's history */
+  readonly health: HealthCheck | undefined;
   /** the copy on disk (file, http) */
   readonly path: string | undefined;
   readonly #cfg: ProviderConfig;
@@ -84,6 +97,8 @@ export class ConfigProxyProvider implements ProxyProvider {
   #subscription: SubscriptionInfo | undefined;
   #hash: string | undefined;
   #etag: string | undefined;
+  /** the server's Last-Modified for the copy, sent back as If-Modified-Since */
+  #lastModified: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #abort: AbortController | undefined;
   #inflight: Promise<void> | undefined;
@@ -93,10 +108,48 @@ export class ConfigProxyProvider implements ProxyProvider {
     this.name = cfg.name;
     this.label = `provider(${cfg.name})`;
     this.vehicleType = VEHICLES[cfg.type];
-    this.healthCheck = cfg.healthCheck;
+    this.healthCheckConfig = cfg.healthCheck;
     this.#cfg = cfg;
     this.#deps = deps;
     this.path = providerPath(cfg, deps.homeDir);
+    const hc = cfg.healthCheck;
+    // as mihomo: no url, no check; `enable: false` keeps the url for the API's healthcheck but no timer
+    this.health =
+      hc.url === ''
+        ? undefined
+        : new HealthCheck({
+            group: cfg.name,
+            label: `health-check(provider ${cfg.name})`,
+            settings: {
+              url: hc.url,
+              intervalMs: hc.enable ? hc.interval * 1000 : 0,
+              timeoutMs: hc.timeout,
+              lazy: hc.lazy,
+              maxFailedTimes: DEFAULT_MAX_FAILED,
+              expected: ExpectedStatus.parse(hc.expectedStatus === '' ? '*' : hc.expectedStatus),
+            },
+            members: () => this.#proxies,
+            env: deps.health,
+            log: deps.log,
+          });
+  }
+
+  get testUrl(): string {
+    return this.#cfg.healthCheck.url;
+  }
+
+  get expectedStatus(): string {
+    return this.#cfg.healthCheck.expectedStatus === '' ? '*' : this.#cfg.healthCheck.expectedStatus;
+  }
+
+  /** A group using it was used: a lazy check that never ran starts (in the background). */
+  touch(): void {
+    this.health?.touch();
+  }
+
+  /** Tests every proxy now with the health-check URL; resolves when done. */
+  async healthCheck(): Promise<void> {
+    await this.health?.check();
   }
 
   proxies(): readonly Outbound[] {
@@ -141,6 +194,7 @@ export class ConfigProxyProvider implements ProxyProvider {
   /** Begins the work: an http provider fetches (now, or when its copy is `interval` old); a file provider re-reads each interval. */
   start(): void {
     if (this.#closed) return;
+    this.health?.start();
     const intervalMs = this.#cfg.intervalSec * 1000;
     if (this.#cfg.type === 'http') {
       const age = this.#updatedAt === 0 ? Infinity : Date.now() - this.#updatedAt;
@@ -161,6 +215,7 @@ export class ConfigProxyProvider implements ProxyProvider {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.health?.close();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#abort?.abort(new Error('provider closed'));
@@ -191,6 +246,41 @@ export class ConfigProxyProvider implements ProxyProvider {
     if (this.#closed) return;
     this.#applyText(buf, 'file');
     this.#updatedAt = st.mtimeMs;
+    if (this.#cfg.type === 'http') await this.#readValidators();
+  }
+
+  /** where an http provider keeps the ETag and Last-Modified of its copy (beside it) */
+  get validatorsPath(): string | undefined {
+    return this.#cfg.type === 'http' && this.path !== undefined ? `${this.path}.meta.json` : undefined;
+  }
+
+  /** The copy's ETag / Last-Modified from beside it, when they belong to this very copy (its hash). */
+  async #readValidators(): Promise<void> {
+    const file = this.validatorsPath;
+    if (file === undefined) return;
+    let meta: unknown;
+    try {
+      // a few hundred bytes when ours: anything big is not, and is never read whole
+      if ((await stat(file)).size > MAX_VALIDATORS_BYTES) return;
+      meta = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      return; // missing or unreadable: the next fetch is unconditional but for the mtime
+    }
+    const m = meta as Partial<Record<'sha256' | 'etag' | 'lastModified', unknown>> | null;
+    if (m === null || typeof m !== 'object' || m.sha256 !== this.#hash) return;
+    this.#etag = typeof m.etag === 'string' && m.etag !== '' ? m.etag : undefined;
+    this.#lastModified = typeof m.lastModified === 'string' && m.lastModified !== '' ? m.lastModified : undefined;
+  }
+
+  async #writeValidators(): Promise<void> {
+    const file = this.validatorsPath;
+    if (file === undefined || this.#hash === undefined) return;
+    const body = { sha256: this.#hash, ...(this.#etag !== undefined && { etag: this.#etag }), ...(this.#lastModified !== undefined && { lastModified: this.#lastModified }) };
+    try {
+      await writeAtomic(file, `${JSON.stringify(body)}\n`);
+    } catch (err) {
+      this.#warn(`${file}: ${errorMessage(err)}`);
+    }
   }
 
   async #fetch(): Promise<void> {
@@ -200,7 +290,8 @@ export class ConfigProxyProvider implements ProxyProvider {
     const headers: Record<string, readonly string[]> = { ...this.#cfg.header };
     if (this.#hash !== undefined) {
       if (this.#etag !== undefined) headers['if-none-match'] = [this.#etag];
-      if (this.#updatedAt > 0) headers['if-modified-since'] = [new Date(this.#updatedAt).toUTCString()];
+      if (this.#lastModified !== undefined) headers['if-modified-since'] = [this.#lastModified];
+      else if (this.#updatedAt > 0) headers['if-modified-since'] = [new Date(this.#updatedAt).toUTCString()];
     }
     const abort = new AbortController();
     this.#abort = abort;
@@ -229,8 +320,13 @@ export class ConfigProxyProvider implements ProxyProvider {
     if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
     const changed = this.#applyText(res.body, 'fetch');
     const etag = res.headers.etag;
+    const lastModified = res.headers['last-modified'];
     this.#etag = typeof etag === 'string' && etag !== '' ? etag : undefined;
+    this.#lastModified = typeof lastModified === 'string' && lastModified !== '' ? lastModified : undefined;
     this.#updatedAt = Date.now();
+    // the validators beside the copy, so a restart asks If-None-Match / If-Modified-Since; written
+    // first: they name the copy's hash, so a crash before the copy is renamed leaves them unused
+    await this.#writeValidators();
     if (changed && this.path) await writeAtomic(this.path, res.body);
     else if (this.path) await utimes(this.path, new Date(), new Date()).catch(() => undefined);
   }
@@ -247,7 +343,7 @@ export class ConfigProxyProvider implements ProxyProvider {
 
   #applyMappings(mappings: readonly unknown[], earlier: readonly string[], source: string): void {
     const base: Path = ['proxy-providers', this.name, source === 'payload' ? 'payload' : 'proxies'];
-    const { proxies, warnings } = selectProxies(mappings, this.#cfg, this.#deps.registry, this.#deps.taken, base);
+    const { proxies, warnings } = selectProxies(mappings, this.#cfg, this.#deps.registry, this.#deps.taken, base, (proxy, via) => this.#dialerProblem(proxy, via));
     for (const w of [...earlier, ...warnings]) this.#warn(w);
     const built: Outbound[] = [];
     for (const p of proxies) {
@@ -266,6 +362,8 @@ export class ConfigProxyProvider implements ProxyProvider {
     this.#retired.push(...this.#proxies);
     this.#proxies = Object.freeze(built);
     this.#deps.log.info(`[Provider] ${this.name}: ${built.length} proxies loaded from ${source}`);
+    // as mihomo: a new set is checked at once (when the check runs on its own and, if lazy, was used)
+    if (this.health?.wanted) void this.health.check();
     for (const l of [...this.#listeners]) {
       try {
         l();
@@ -273,6 +371,14 @@ export class ConfigProxyProvider implements ProxyProvider {
         this.#deps.log.warn(`[Provider] ${this.name}: change listener: ${errorMessage(err)}`);
       }
     }
+  }
+
+  /** mihomo's dialer-proxy for a provider proxy: an outbound of the config, not leading back to this provider. */
+  #dialerProblem(proxy: string, via: string): string | undefined {
+    if (!this.#deps.taken.has(via)) return `dialer-proxy "${via}" not found (proxy "${proxy}")`;
+    const graph = this.#deps.dialerGraph;
+    const cycle = graph === undefined ? undefined : providerDialerCycle(this.name, via, graph);
+    return cycle === undefined ? undefined : `dialer-proxy cycle: ${cycle.join(' -> ')} (proxy "${proxy}")`;
   }
 
   #warn(message: string): void {

@@ -5,10 +5,11 @@ import type { Metadata } from '../core/metadata.js';
 /**
  * The host that domain rules look at, as mihomo's `RuleHost()`: the destination domain in lower
  * case, or '' when the destination is an IP literal (mihomo keeps no host then, so a domain rule
- * never matches an IP destination, except the degenerate empty payloads that match '').
+ * never matches an IP destination, except the degenerate empty payloads that match ''). A host
+ * the sniffer read (`sniffHost`) comes first, as mihomo's.
  */
 export function ruleHost(meta: Metadata): string {
-  const host = meta.destination.host;
+  const host = meta.sniffHost ?? meta.destination.host;
   return literalIp(host) === undefined ? host.toLowerCase() : '';
 }
 

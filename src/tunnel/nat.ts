@@ -4,6 +4,7 @@ import { errorMessage, hasCode } from '../core/errors.js';
 import type { UdpWriteBack } from '../core/inbound.js';
 import type { Metadata } from '../core/metadata.js';
 import type { PacketConn } from '../core/outbound.js';
+import type { UdpSniff } from '../core/sniffer.js';
 import { dialErrorLine, routeLine } from './log-line.js';
 import type { RoutingSource, RoutingTable } from './routing.js';
 import type { TrackedConnection, Tracker } from './tracker.js';
@@ -28,6 +29,8 @@ interface Session {
   pc: PacketConn | undefined;
   pending: { data: Buffer; to: Address }[] | undefined;
   record: TrackedConnection | undefined;
+  /** the sniffer's read of the first datagrams (QUIC Initial), while the session waits to be routed */
+  sniff: UdpSniff | undefined;
   /** the generation that routed it, held until the session ends */
   readonly table: RoutingTable;
   last: number;
@@ -64,6 +67,7 @@ export class NatTable {
         s.pc.send(data, meta.destination);
       } else if (s.pending && s.pending.length < MAX_PENDING) {
         s.pending.push({ data, to: meta.destination });
+        s.sniff?.push(data); // sniffer hook: a later Initial datagram of the session
       }
       return;
     }
@@ -74,11 +78,14 @@ export class NatTable {
       pc: undefined,
       pending: [{ data, to: meta.destination }],
       record: undefined,
+      sniff: undefined,
       table: this.#opts.routing.current(),
       last: Date.now(),
       closed: false,
     };
     session.table.retain();
+    // ── sniffer hook (src/sniffer/): QUIC Initial SNI from the first datagram(s); #open routes once it settles
+    session.sniff = session.table.sniffer?.sniffUdp(meta, data);
     this.#sessions.set(key, session);
     this.#open(session, meta).catch((err: unknown) => {
       this.#opts.log.error(`[UDP] internal error: ${errorMessage(err)}`);
@@ -93,6 +100,8 @@ export class NatTable {
 
   async #open(s: Session, meta: Metadata): Promise<void> {
     const { log, tracker } = this.#opts;
+    if (s.sniff) meta = await s.sniff.done; // sniffer hook: the metadata to route by
+    s.sniff = undefined;
     const router = s.table.router;
     const route = await router.route(meta);
     let pc: PacketConn;

@@ -57,14 +57,15 @@ export class Router {
   }
 
   async route(meta: Metadata): Promise<Route> {
-    const literal = isIP(meta.destination.host) !== 0 ? meta.destination.host : undefined;
+    const literal = isIP(meta.destination.host) !== 0 ? meta.destination.host : meta.destinationIp;
     const mode = this.#opts.mode();
     if (mode === 'direct') return this.#leaf(this.#direct, meta, undefined, literal);
     if (mode === 'global') {
       const global = this.#opts.outbounds.get('GLOBAL') ?? this.#direct;
       return this.#leaf(global, meta, undefined, literal);
     }
-    const ctx: MatchContext = { resolveIp: this.#resolveIp };
+    // an IP already known for a domain destination (the sniffer's override) is the one IP rules see
+    const ctx: MatchContext = meta.destinationIp === undefined ? { resolveIp: this.#resolveIp } : { resolveIp: this.#resolveIp, ip: meta.destinationIp, resolved: true };
     let from = 0;
     for (;;) {
       const m = await this.#opts.engine.match(meta, ctx, from);

@@ -1,3 +1,4 @@
+import type { Sniffer } from '../core/sniffer.js';
 import type { Router } from './route.js';
 
 /**
@@ -6,6 +7,8 @@ import type { Router } from './route.js';
  */
 export interface RoutingTable {
   readonly router: Router;
+  /** the sniffer (`sniffer:`), when enabled: it reads the host from the first bytes before routing */
+  readonly sniffer?: Sniffer;
   /** a connection (or UDP session) was routed by this table and is live */
   retain(): void;
   /** that connection ended; called exactly once per retain */

@@ -79,6 +79,10 @@ export class Tunnel implements ConnectionHandler {
     // A shared reason: abort() without one builds a DOMException (with a stack) every time.
     const onClientGone = (): void => abort.abort(CLIENT_CLOSED);
     conn.on('close', onClientGone);
+    // ── sniffer hook (src/sniffer/): may answer the client first, reads its first bytes (left in
+    // `conn` for the relay) and returns the metadata to route and dial by (sniffHost, override)
+    const sniffing = table.sniffer?.sniffTcp(conn, meta, reply);
+    if (sniffing) ({ meta, reply } = await sniffing);
     const router = table.router;
     let route: Route;
     try {

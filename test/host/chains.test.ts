@@ -100,6 +100,72 @@ describe('chains', () => {
   });
 });
 
+describe('dialer-proxy on provider proxies', () => {
+  /** an inline provider of ss proxies; `key` puts dialer-proxy on the provider, its override or the entry */
+  const providerYaml = (mixed: number, key: 'provider' | 'override' | 'entry', via = 'hop', rules = ['rules:', '  - MATCH,sub']): string => {
+    const entry = `{ name: ss-p, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}${key === 'entry' ? `, dialer-proxy: ${via}` : ''} }`;
+    const extra = key === 'provider' ? `, dialer-proxy: ${via}` : key === 'override' ? `, override: { dialer-proxy: ${via} }` : '';
+    return chainYaml(mixed, ['  - { name: sub, type: select, use: [prov] }', ...rules]).replace(
+      'proxy-groups:',
+      `proxy-providers:\n  prov: { type: inline${extra}, payload: [${entry}] }\nproxy-groups:`,
+    );
+  };
+
+  test('the provider key, its override and an entry\'s own key: microsocks then ss-server, bytes hashed; without microsocks none connects', async () => {
+    const mixed = await freePort();
+    const host = await Host.start(providerYaml(mixed, 'provider'), { log: createLogger('silent') });
+    try {
+      assert.deepEqual(host.control.proxy('sub')!.all, ['ss-p']);
+      await hashedEcho(mixed);
+      await host.reload(providerYaml(mixed, 'override'));
+      await hashedEcho(mixed);
+      await host.reload(providerYaml(mixed, 'entry'));
+      assert.deepEqual(host.control.proxy('sub')!.all, ['ss-p']);
+      await hashedEcho(mixed);
+      await socks.kill();
+      for (const key of ['provider', 'override', 'entry'] as const) {
+        await host.reload(providerYaml(mixed, key));
+        await assert.rejects(hashedEcho(mixed), `${key}: through microsocks`);
+      }
+    } finally {
+      await host.close(0);
+      socks = await startPeer({ name: 'microsocks', command: 'microsocks', args: ['-i', '127.0.0.1', '-p', String(socksPort)], readyPort: socksPort });
+    }
+  });
+
+  test('not found and cycles: config errors naming them (provider key, override); an entry\'s own is skipped with the reason', async () => {
+    const log = createLogger('silent');
+    await assert.rejects(Host.check(providerYaml(0, 'provider', 'nowhere'), { log }), /dialer-proxy "nowhere" not found \(provider "prov"\)/);
+    await assert.rejects(Host.check(providerYaml(0, 'override', 'nowhere'), { log }), /override.*dialer-proxy "nowhere" not found/s);
+    // sub uses prov: prov's proxies dialing through sub would dial through themselves
+    await assert.rejects(Host.check(providerYaml(0, 'provider', 'sub'), { log }), /dialer-proxy cycle: provider prov -> sub -> provider prov \(provider "prov"\)/);
+    // …also through another group and a proxy's dialer-proxy
+    const deep = providerYaml(0, 'override', 'outer').replace('proxy-groups:', 'proxy-groups:\n  - { name: outer, type: select, proxies: [ss-via2] }').replace(
+      '  - { name: ms,',
+      `  - { name: ss-via2, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}, dialer-proxy: sub }\n  - { name: ms,`,
+    );
+    await assert.rejects(Host.check(deep, { log }), /dialer-proxy cycle: provider prov -> outer -> ss-via2 -> sub -> provider prov/);
+    // an entry's own: that proxy is skipped with a warning naming it, the provider loads the rest
+    const lines: string[] = [];
+    const warnLog = createLogger('warning', () => undefined);
+    warnLog.subscribe((e) => lines.push(e.message));
+    const mixed = await freePort();
+    const twoEntries = providerYaml(mixed, 'entry', 'sub').replace(
+      '] }\nproxy-groups:',
+      `, { name: ss-ok, type: ss, server: 127.0.0.1, port: ${ssPort}, cipher: aes-128-gcm, password: ${PASS}, dialer-proxy: hop }, { name: ss-lost, type: ss, server: 127.0.0.1, port: 1, cipher: aes-128-gcm, password: x, dialer-proxy: nowhere }] }\nproxy-groups:`,
+    );
+    const host = await Host.start(twoEntries, { log: warnLog });
+    try {
+      assert.deepEqual(host.control.proxy('sub')!.all, ['ss-ok']);
+      assert.ok(lines.some((l) => /dialer-proxy cycle: provider prov -> sub -> provider prov \(proxy "ss-p"\)/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /dialer-proxy "nowhere" not found \(proxy "ss-lost"\)/.test(l)), lines.join('\n'));
+      await hashedEcho(mixed);
+    } finally {
+      await host.close(0);
+    }
+  });
+});
+
 describe('profile.store-selected', () => {
   test('a choice survives a restart (selected.json in the home dir) and a reload; store-selected: false stops writing', async () => {
     const home = mkdtempSync(join(tmpdir(), 'clash-ts-home-'));
@@ -169,6 +235,58 @@ describe('a large config', () => {
       assert.ok(peak <= limit + 4, `peak ${peak} test connections at once (limit ${limit})`);
       console.log(`# peak ${peak} test connections at once for 2,000 checks (queue limit ${limit})`);
       assert.ok(host.control.proxy('n1999')!.history.length >= 1);
+    } finally {
+      await host.close(0);
+      server.close();
+    }
+  });
+});
+
+describe('a large provider', () => {
+  test('2,000 proxies of one inline provider with a health-check: every proxy tested, staggered by the generation\'s queue', async () => {
+    // one loopback server is every proxy (an HTTP CONNECT answer) and the test URL (a 204)
+    let open = 0;
+    let peak = 0;
+    let served = 0;
+    const server = net.createServer((s) => {
+      open++;
+      peak = Math.max(peak, open);
+      s.on('close', () => open--);
+      s.on('error', () => {});
+      let connected = false;
+      s.on('data', (b: Buffer) => {
+        if (!b.includes('\r\n\r\n')) return;
+        if (!connected) {
+          connected = true;
+          setTimeout(() => s.write('HTTP/1.1 200 Connection established\r\n\r\n'), 5);
+        } else {
+          served++;
+          s.end('HTTP/1.1 204 No Content\r\n\r\n');
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const payload = Array.from({ length: 2000 }, (_, i) => `{ name: n${i}, type: http, server: 127.0.0.1, port: ${port} }`).join(', ');
+    const yaml = [
+      'log-level: silent',
+      'proxy-providers:',
+      `  big: { type: inline, health-check: { enable: true, url: "http://127.0.0.1:${port}/", interval: 600, lazy: false }, payload: [${payload}] }`,
+      'proxy-groups:',
+      '  - { name: all, type: select, use: [big] }',
+      'rules:',
+      '  - MATCH,all',
+      '',
+    ].join('\n');
+    const host = await Host.start(yaml, { log: createLogger('silent') });
+    try {
+      assert.equal(host.control.providers()[0].proxies!.length, 2000);
+      assert.ok(await eventually(() => served >= 2000, 60_000), `served ${served}`);
+      const limit = new ProbeQueue().limit;
+      assert.ok(peak <= limit + 4, `peak ${peak} test connections at once (limit ${limit})`);
+      console.log(`# provider of 2,000 proxies: peak ${peak} test connections at once (queue limit ${limit})`);
+      assert.ok(await eventually(() => host.control.proxy('n1999')!.history.length >= 1 && host.control.proxy('n0')!.alive));
     } finally {
       await host.close(0);
       server.close();

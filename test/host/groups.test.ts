@@ -118,7 +118,8 @@ describe('fallback', () => {
       assert.ok(Date.now() - t0 < 2500, `switched in ${Date.now() - t0} ms`);
       const before3 = proxies[2].count;
       await exchange(mixed);
-      assert.equal(proxies[2].count, before3 + 1);
+      // at least this connection (a health check through p3 may run at the same moment: one more)
+      assert.ok(proxies[2].count >= before3 + 1, `p3 carried ${proxies[2].count - before3}`);
       await proxies[1].start();
       assert.ok(await eventually(() => host.control.proxy('fb')!.now === 'p2', 4000), 'returned to p2');
       await exchange(mixed);

@@ -6,8 +6,8 @@
  * provider's timer.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,8 @@ import { tcpEcho, type Local } from '../support/servers.js';
 
 const socksYaml = (names: string[], port: number) =>
   `proxies:\n${names.map((n) => `  - { name: "${n}", type: socks5, server: 127.0.0.1, port: ${port} }`).join('\n')}\n`;
+
+const VALIDATED_LM = 'Wed, 21 Oct 2026 07:28:00 GMT';
 
 interface Seen {
   readonly path: string;
@@ -44,6 +46,13 @@ async function subscriptionServer(): Promise<{ port: number; seen: Seen[]; count
       }
       res.writeHead(200, { etag: '"v1"', 'subscription-userinfo': 'upload=1; download=2; total=1024; expire=1700000000' });
       res.end(socksYaml(['y1', 'y2'], 1080));
+    } else if (path === '/validated') {
+      if (req.headers['if-none-match'] === '"v7"') {
+        res.writeHead(304).end();
+        return;
+      }
+      res.writeHead(200, { etag: '"v7"', 'last-modified': VALIDATED_LM });
+      res.end(socksYaml(['v1', 'v2'], 1080));
     } else if (path === '/b64') {
       res.end(Buffer.from(links).toString('base64'));
     } else if (path === '/bad') {
@@ -153,6 +162,78 @@ describe('http providers', () => {
     assert.equal(sub.seen.filter((s) => s.path === '/yaml').at(-1)?.headers['if-none-match'], '"v1"');
     assert.deepEqual(host.control.providers().find((p) => p.name === 'y')?.proxies, ['y1', 'y2']);
     assert.equal(await host.control.updateProvider('nope'), false);
+  });
+
+  test('ETag and Last-Modified are kept beside the copy: after a restart the first fetch is conditional and a 304 keeps the copy', async () => {
+    const dir = home();
+    const url = `http://127.0.0.1:${sub.port}/validated`;
+    const yaml = ['log-level: silent', 'proxy-providers:', `  v: { type: http, url: "${url}", interval: 3600 }`, 'rules:', '  - MATCH,DIRECT', ''].join('\n');
+    const copy = join(dir, 'proxies', createHash('md5').update(url).digest('hex'));
+    const requests = () => sub.seen.filter((s) => s.path === '/validated');
+    const n0 = requests().length;
+    let host = await start(yaml, dir);
+    assert.ok(await eventually(() => existsSync(`${copy}.meta.json`) && existsSync(copy) && host.control.providers()[0].updatedAt > 0), 'validators and copy written');
+    await host.control.updateProvider('v'); // joins the first fetch if it is still finishing (304 if not)
+    assert.equal(requests()[n0].headers['if-none-match'], undefined, 'the first fetch ever is unconditional');
+    const meta = JSON.parse(readFileSync(`${copy}.meta.json`, 'utf8'));
+    assert.equal(meta.etag, '"v7"');
+    assert.equal(meta.lastModified, VALIDATED_LM);
+    assert.equal(meta.sha256, createHash('sha256').update(readFileSync(copy)).digest('hex'));
+    await host.close(0);
+    const written = readFileSync(copy, 'utf8');
+    // a restart: the copy is read, and the fetch asks with its validators; 304 keeps it
+    host = await start(yaml, dir);
+    assert.deepEqual(host.control.providers()[0].proxies, ['v1', 'v2'], 'from the copy, before any fetch');
+    // the copy is fresh (interval 3600): ask now, as PUT /providers/proxies/v does
+    const n1 = requests().length;
+    await host.control.updateProvider('v');
+    const r = requests()[n1];
+    assert.equal(r.headers['if-none-match'], '"v7"');
+    assert.equal(r.headers['if-modified-since'], VALIDATED_LM);
+    assert.deepEqual(host.control.providers()[0].proxies, ['v1', 'v2']);
+    assert.equal(readFileSync(copy, 'utf8'), written, '304: the copy stays');
+    await host.close(0);
+    // validators of another copy are not sent: the copy was replaced by hand
+    writeFileSync(copy, socksYaml(['hand'], 1080));
+    host = await start(yaml, dir);
+    assert.deepEqual(host.control.providers()[0].proxies, ['hand']);
+    const n2 = requests().length;
+    await host.control.updateProvider('v');
+    assert.equal(requests()[n2].headers['if-none-match'], undefined, 'not this copy\'s ETag');
+    assert.deepEqual(host.control.providers()[0].proxies, ['v1', 'v2'], '200: the new set');
+    assert.equal(readFileSync(copy, 'utf8'), written);
+    await host.close(0);
+  });
+
+  test('a truncated, oversized, random or foreign validators file is ignored: the copy loads and the fetch is unconditional', async () => {
+    const url = `http://127.0.0.1:${sub.port}/validated`;
+    const yaml = ['log-level: silent', 'proxy-providers:', `  v: { type: http, url: "${url}", interval: 3600 }`, 'rules:', '  - MATCH,DIRECT', ''].join('\n');
+    const body = socksYaml(['v1', 'v2'], 1080);
+    const sha = createHash('sha256').update(body).digest('hex');
+    const bad = [
+      `{"sha256":"${sha}","etag":"\\"v7`, // truncated
+      JSON.stringify({ sha256: sha, etag: '"v7"', pad: 'x'.repeat(100_000) }), // oversized
+      randomBytes(512).toString('latin1'),
+      JSON.stringify({ sha256: sha, etag: 7, lastModified: ['x'] }), // wrong types
+      'null',
+    ];
+    for (const meta of bad) {
+      const dir = home();
+      const copy = join(dir, 'proxies', createHash('md5').update(url).digest('hex'));
+      mkdirSync(join(dir, 'proxies'));
+      writeFileSync(copy, body);
+      writeFileSync(`${copy}.meta.json`, meta);
+      const host = await start(yaml, dir);
+      try {
+        assert.deepEqual(host.control.providers()[0].proxies, ['v1', 'v2']);
+        const n = sub.seen.filter((x) => x.path === '/validated').length;
+        await host.control.updateProvider('v');
+        const r = sub.seen.filter((x) => x.path === '/validated')[n];
+        assert.equal(r.headers['if-none-match'], undefined, meta.slice(0, 40));
+      } finally {
+        await host.close(0);
+      }
+    }
   });
 
   test('a 404 and a hanging server: start-up is not delayed, the copy on disk is used, the failure leaves it', async () => {

@@ -4,6 +4,7 @@ import { errorMessage } from '../../core/errors.js';
 import { ApiError, MESSAGES, noContent, sendJson } from '../http.js';
 import type { Handler, Router } from '../router.js';
 import { proxyJson } from '../shapes.js';
+import { delayOrFail, delayTest } from './proxies.js';
 
 const noSuchProvider: Handler = () => {
   throw new ApiError(404, MESSAGES.notFound);
@@ -22,6 +23,8 @@ function providerJson(control: ControlPlane, p: ProviderView): Record<string, un
       const v = control.proxy(n);
       return v ? [proxyJson(v)] : [];
     });
+    out.testUrl = p.testUrl ?? '';
+    out.expectedStatus = p.expectedStatus ?? '*';
     if (p.subscriptionInfo) out.subscriptionInfo = p.subscriptionInfo;
   }
   return out;
@@ -63,10 +66,19 @@ const providerProxy: Handler = (r) => {
   sendJson(r.res, 200, proxyJson(v));
 };
 
-/** Provider health checks run nowhere yet: said so, not faked. */
-const noHealthCheck: Handler = (r) => {
+/** mihomo: the provider's health check runs (every proxy, its health-check URL), then 204. */
+const healthCheckProvider: Handler = async (r) => {
   find(r.api.control, 'proxy', r.params.name);
-  throw new ApiError(501, 'provider health checks are not supported yet; test the proxies with /proxies/:name/delay');
+  if (!(await r.api.control.healthCheckProvider(r.params.name))) throw new ApiError(404, MESSAGES.notFound);
+  noContent(r.res);
+};
+
+/** mihomo: one proxy of the provider tested as GET /proxies/:name/delay (url, timeout, expected). */
+const providerProxyDelay: Handler = async (r) => {
+  const p = find(r.api.control, 'proxy', r.params.name);
+  if (!(p.proxies ?? []).includes(r.params.proxy)) throw new ApiError(404, MESSAGES.notFound);
+  const test = delayTest(r.url, 32767);
+  sendJson(r.res, 200, { delay: await delayOrFail(() => r.api.control.providerProxyDelay(p.name, r.params.proxy, test)) });
 };
 
 export function providerRoutes(router: Router): void {
@@ -74,9 +86,9 @@ export function providerRoutes(router: Router): void {
     .add('GET', '/providers/proxies', { handle: providersOf('proxy') })
     .add('GET', '/providers/proxies/:name', { handle: oneProxyProvider })
     .add('PUT', '/providers/proxies/:name', { handle: updateProxyProvider })
-    .add('GET', '/providers/proxies/:name/healthcheck', { handle: noHealthCheck })
+    .add('GET', '/providers/proxies/:name/healthcheck', { handle: healthCheckProvider })
     .add('GET', '/providers/proxies/:name/:proxy', { handle: providerProxy })
-    .add('GET', '/providers/proxies/:name/:proxy/healthcheck', { handle: noHealthCheck })
+    .add('GET', '/providers/proxies/:name/:proxy/healthcheck', { handle: providerProxyDelay })
     .add('GET', '/providers/rules', { handle: providersOf('rule') })
     .add('PUT', '/providers/rules/:name', { handle: noSuchProvider });
 }

@@ -18,7 +18,7 @@ function foundGroup(r: Request): ProxyView {
 }
 
 /** url, timeout (ms, an integer up to `maxTimeout`) and expected from the query; 400 when malformed. */
-function delayTest(url: URL, maxTimeout: number): DelayTest {
+export function delayTest(url: URL, maxTimeout: number): DelayTest {
   const t = url.searchParams.get('timeout') ?? '';
   const timeoutMs = /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs > maxTimeout || timeoutMs < -maxTimeout - 1) throw new ApiError(400, MESSAGES.badRequest);
@@ -27,11 +27,27 @@ function delayTest(url: URL, maxTimeout: number): DelayTest {
 }
 
 /** A URL test failure as mihomo answers it. */
-function delayFailure(err: unknown, fallback: number): ApiError {
+export function delayFailure(err: unknown, fallback: number): ApiError {
   if (hasCode(err, 'CONFIG')) return new ApiError(400, MESSAGES.badRequest);
   if (hasCode(err, 'DIAL_TIMEOUT')) return new ApiError(504, MESSAGES.timeout);
   if (fallback === 504) return new ApiError(504, err instanceof ProxyError ? err.message : errorMessage(err));
   return new ApiError(503, 'An error occurred in the delay test');
+}
+
+/** mihomo's SelectAble groups (PUT /proxies/:name takes a member) */
+const SELECTABLE = new Set(['Selector', 'URLTest', 'Fallback']);
+
+/** Runs one URL test as mihomo's getProxyDelay answers it: the delay, else an ApiError (404 for no such proxy). */
+export async function delayOrFail(run: () => Promise<number | undefined>): Promise<number> {
+  let delay: number | undefined;
+  try {
+    delay = await run();
+  } catch (err) {
+    throw delayFailure(err, 503);
+  }
+  if (delay === undefined) throw new ApiError(404, MESSAGES.notFound);
+  if (delay === 0) throw new ApiError(503, 'An error occurred in the delay test');
+  return delay;
 }
 
 export function proxyRoutes(router: Router): void {
@@ -44,31 +60,25 @@ export function proxyRoutes(router: Router): void {
         const body = await readJson(r.req);
         const name = typeof body === 'object' && body !== null ? (body as { name?: unknown }).name : undefined;
         if (typeof name !== 'string') throw new ApiError(400, MESSAGES.badRequest);
-        if (p.all === undefined || p.type !== 'Selector') throw new ApiError(400, 'Must be a Selector');
+        // mihomo's SelectAble groups: a select group switches; url-test and fallback fix the member
+        if (p.all === undefined || !SELECTABLE.has(p.type)) throw new ApiError(400, 'Must be a Selector');
         if (!(await r.api.control.select(p.name, name))) throw new ApiError(400, `Selector update error: proxy not exist`);
         noContent(r.res);
       },
     })
-    // mihomo: DELETE unfixes a url-test/fallback group's manual choice; we have no fixed choices
+    // mihomo: DELETE clears the member fixed on a url-test / fallback group; anything else is 400
     .add('DELETE', '/proxies/:name', {
-      handle(r) {
-        found(r);
-        throw new ApiError(400, MESSAGES.badRequest);
+      async handle(r) {
+        const p = found(r);
+        if (p.type === 'Selector' || !(await r.api.control.unfix(p.name))) throw new ApiError(400, MESSAGES.badRequest);
+        noContent(r.res);
       },
     })
     .add('GET', '/proxies/:name/delay', {
       async handle(r) {
         const p = found(r);
         const test = delayTest(r.url, 32767);
-        let delay: number | undefined;
-        try {
-          delay = await r.api.control.delay(p.name, test);
-        } catch (err) {
-          throw delayFailure(err, 503);
-        }
-        if (delay === undefined) throw new ApiError(404, MESSAGES.notFound);
-        if (delay === 0) throw new ApiError(503, 'An error occurred in the delay test');
-        sendJson(r.res, 200, { delay });
+        sendJson(r.res, 200, { delay: await delayOrFail(() => r.api.control.delay(p.name, test)) });
       },
     })
     .add('GET', '/group', { handle: (r) => sendJson(r.res, 200, { proxies: r.api.control.proxies().filter((p) => p.all !== undefined).map(proxyJson) }) })

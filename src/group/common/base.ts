@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Metadata } from '../../core/metadata.js';
 import type { DialOptions, Outbound, PacketConn, ProxyGroup } from '../../core/outbound.js';
-import type { BuiltGroup, GroupContext, GroupSpec } from '../registry.js';
+import type { BuiltGroup, GroupContext, GroupDetails, GroupSpec } from '../registry.js';
 import { HealthCheck, healthSettings } from './health.js';
 import { Members } from './members.js';
 
@@ -30,9 +30,11 @@ export abstract class GroupBase implements ProxyGroup {
     this.hidden = spec.hidden ?? false;
     this.icon = spec.icon ?? '';
     this.set = new Members(spec, ctx);
+    // as mihomo: a group using providers, with no url of its own, tests the first provider health-check url
+    const inherited = spec.url === undefined ? (spec.use ?? []).map((n) => ctx.providers.get(n)?.testUrl ?? '').find((u) => u !== '') : undefined;
     this.health = new HealthCheck({
       group: spec.name,
-      settings: healthSettings(spec, auto),
+      settings: healthSettings(inherited === undefined ? spec : { ...spec, url: inherited }, auto),
       members: () => this.set.list(),
       env: ctx.health,
       log: ctx.log,
@@ -57,6 +59,17 @@ export abstract class GroupBase implements ProxyGroup {
 
   abstract now(): string;
 
+  /** mihomo's expected-status as its JSON shows it (`*` when none) */
+  get expectedStatus(): string {
+    const s = (this.spec.expectedStatus ?? '').trim();
+    return s === '' ? '*' : s;
+  }
+
+  /** What the API shows: every type has hidden and icon; each type adds its own (mihomo's MarshalJSON). */
+  details(): GroupDetails {
+    return { hidden: this.hidden, icon: this.icon, now: this.now() };
+  }
+
   /** The member for this connection; `touch` when a connection (not the API) asks. */
   protected abstract choose(meta: Metadata | undefined, touch: boolean): Outbound;
 
@@ -65,6 +78,7 @@ export abstract class GroupBase implements ProxyGroup {
 
   pick(meta: Metadata): Outbound {
     this.health.touch();
+    this.set.touch();
     return this.choose(meta, true);
   }
 

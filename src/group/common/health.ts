@@ -70,9 +70,9 @@ export class HealthCheck implements Component {
   /** checks completed (tests wait on it) */
   rounds = 0;
 
-  constructor(o: { group: string; settings: HealthSettings; members: () => readonly Outbound[]; env: HealthEnv | undefined; log: Logger; onChecked?: () => void }) {
+  constructor(o: { group: string; settings: HealthSettings; members: () => readonly Outbound[]; env: HealthEnv | undefined; log: Logger; onChecked?: () => void; label?: string }) {
     this.#group = o.group;
-    this.label = `health-check(${o.group})`;
+    this.label = o.label ?? `health-check(${o.group})`;
     this.settings = o.settings;
     this.#members = o.members;
     this.#env = o.env;
@@ -105,13 +105,41 @@ export class HealthCheck implements Component {
         else this.#log.debug(`${this.label}: skip once health check because we are lazy`);
       }, this.settings.intervalMs);
     }
-    if (!this.settings.lazy) void this.check();
+    if (!this.settings.lazy && this.auto) void this.check();
   }
 
-  /** The group was used by a connection: a lazy check that never ran runs now (in the background). */
+  /** it checks on its own (an interval is set) */
+  get auto(): boolean {
+    return this.settings.intervalMs > 0;
+  }
+
+  /** it was used, or is not lazy: a change of its members is worth a check now */
+  get wanted(): boolean {
+    return this.#started && this.auto && (!this.settings.lazy || this.#lastTouch > 0);
+  }
+
+  /**
+   * The group was used by a connection: a lazy check that never ran runs now (in the
+   * background). A check without an interval (a select group's) runs only when asked, as mihomo.
+   */
   touch(): void {
     this.#lastTouch = Date.now();
-    if (this.#started && !this.#checked && this.#running === undefined) void this.check();
+    if (this.#started && this.auto && !this.#checked && this.#running === undefined) void this.check();
+  }
+
+  /** Tests one member now (mihomo's Fallback.Set of a dead member); its result lands in the table. */
+  async checkOne(member: Outbound): Promise<void> {
+    const env = this.#env;
+    if (!env || this.#closed) return;
+    const probe = { url: this.settings.url, timeoutMs: this.settings.timeoutMs, expected: this.settings.expected, unified: env.unified, ca: env.ca, signal: this.#abort.signal };
+    try {
+      this.#last.set(member.name, await env.queue.run(() => recordedProbe(member, member.name, probe, env.delays)));
+    } catch (err) {
+      if (this.#closed) return;
+      this.#last.set(member.name, 0);
+      this.#log.debug(`${this.label}: ${member.name} failed: ${errorMessage(err)}`);
+    }
+    if (!this.#closed) this.#onChecked();
   }
 
   /** Tests every member now (one run at a time: a second call joins the running one). */

@@ -63,6 +63,11 @@ export class Members {
     return () => this.#listeners.delete(listener);
   }
 
+  /** A connection used the group: the providers it takes members from count as used (their lazy checks). */
+  touch(): void {
+    for (const name of this.#spec.use ?? []) this.#ctx.providers.get(name)?.touch();
+  }
+
   /** Stops following the providers. */
   close(): void {
     for (const u of this.#unwatch.splice(0)) u();

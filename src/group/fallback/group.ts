@@ -1,16 +1,28 @@
 import type { Metadata } from '../../core/metadata.js';
 import type { Outbound } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupDefinition, SelectableGroup } from '../registry.js';
+import type { GroupDefinition, GroupDetails, SelectableGroup } from '../registry.js';
 
 /**
  * mihomo's `fallback` (API type Fallback): the first member, in order, that passed its last
  * health check (untested counts as alive); none alive: the first. A member chosen by the user
- * is used while alive; once it fails a check the choice is dropped, as mihomo does.
+ * (mihomo's "fixed") is used while alive; once it fails a check the choice is dropped, as
+ * mihomo does. Choosing a member not alive tests it at once.
  */
 export class FallbackGroup extends GroupBase implements SelectableGroup {
   readonly type = 'Fallback';
   readonly selectable = true;
+  readonly fixable = true;
+
+  override details(): GroupDetails {
+    const now = this.now(); // first: a dead fixed member is dropped here
+    return { ...super.details(), now, testUrl: this.health.settings.url, expectedStatus: this.expectedStatus, fixed: this.ctx.selections.get(this.name) ?? '' };
+  }
+
+  async chosen(member: string): Promise<void> {
+    const o = this.list().find((m) => m.name === member);
+    if (o && !this.health.alive(member)) await this.health.checkOne(o);
+  }
 
   now(): string {
     return this.choose(undefined, false).name;

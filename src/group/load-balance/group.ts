@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Metadata } from '../../core/metadata.js';
 import type { Outbound } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupContext, GroupDefinition, GroupSpec } from '../registry.js';
+import type { GroupContext, GroupDefinition, GroupDetails, GroupSpec } from '../registry.js';
 import { destinationKey, hash64, jumpHash } from './hash.js';
 
 /** mihomo's strategies, as its config keys them. */
@@ -39,6 +39,11 @@ export class LoadBalanceGroup extends GroupBase {
 
   override get udp(): boolean {
     return !this.spec.disableUdp;
+  }
+
+  /** mihomo's LoadBalance JSON: no `now` */
+  override details(): GroupDetails {
+    return { hidden: this.hidden, icon: this.icon, testUrl: this.health.settings.url, expectedStatus: this.expectedStatus };
   }
 
   protected choose(meta: Metadata | undefined, touch: boolean): Outbound {

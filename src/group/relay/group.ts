@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { chainDialer } from '../../core/chain.js';
+import { ProxyError } from '../../core/errors.js';
 import type { Metadata } from '../../core/metadata.js';
 import { isGroup, type DialOptions, type Outbound, type PacketConn } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupContext, GroupDefinition, GroupSpec } from '../registry.js';
+import type { GroupContext, GroupDefinition, GroupDetails, GroupSpec } from '../registry.js';
 
 /** Groups in a chain are followed down to the member they pick now (as mihomo unwraps them). */
 function leaf(o: Outbound, meta: Metadata): Outbound {
@@ -52,6 +53,9 @@ class Chain implements Outbound {
 
   dialUdp(meta: Metadata, opts: DialOptions): Promise<PacketConn> {
     const hops = this.#resolve(meta);
+    // as mihomo's Relay.SupportUDP: every hop must carry UDP (the last one's datagrams ride the earlier ones')
+    const without = hops.find((h) => !h.udp);
+    if (without) return Promise.reject(new ProxyError('UNSUPPORTED', `relay ${this.#relay.name}: ${without.name} has no UDP`));
     const last = hops[hops.length - 1];
     return last.dialUdp(meta, { signal: opts.signal, dialer: chainDialer(hops.slice(0, -1), opts.dialer) });
   }
@@ -75,6 +79,11 @@ export class RelayGroup extends GroupBase {
 
   override get udp(): boolean {
     return !this.spec.disableUdp && this.list().every((o) => o.udp);
+  }
+
+  /** mihomo's Relay JSON: no `now` */
+  override details(): GroupDetails {
+    return { hidden: this.hidden, icon: this.icon };
   }
 
   now(): string {

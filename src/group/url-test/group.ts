@@ -3,17 +3,19 @@ import { countLike } from '../../config/values.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { Outbound } from '../../core/outbound.js';
 import { GroupBase } from '../common/base.js';
-import type { GroupContext, GroupDefinition, GroupSpec, SelectableGroup } from '../registry.js';
+import type { GroupContext, GroupDefinition, GroupDetails, GroupSpec, SelectableGroup } from '../registry.js';
 
 /**
  * mihomo's `url-test` (API type URLTest): the member with the lowest delay in the group's
  * health check, kept until another is faster by more than `tolerance` ms or it dies. Before any
  * result, the first member. A member chosen by the user (mihomo's "fixed") is used while it is
- * alive.
+ * alive; while it is dead the fastest is used, and the choice stays (it applies again once the
+ * member passes a check) until DELETE /proxies/:name clears it, as mihomo.
  */
 export class UrlTestGroup extends GroupBase implements SelectableGroup {
   readonly type = 'URLTest';
   readonly selectable = true;
+  readonly fixable = true;
   readonly tolerance: number;
   #fast: string | undefined;
 
@@ -24,6 +26,10 @@ export class UrlTestGroup extends GroupBase implements SelectableGroup {
 
   now(): string {
     return this.choose(undefined, false).name;
+  }
+
+  override details(): GroupDetails {
+    return { ...super.details(), testUrl: this.health.settings.url, expectedStatus: this.expectedStatus, fixed: this.ctx.selections.get(this.name) ?? '' };
   }
 
   protected override checked(): void {
