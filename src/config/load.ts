@@ -6,6 +6,7 @@ import { parseController } from './controller.js';
 import { parseDns } from './dns.js';
 import { deepFreeze, type DeepReadonly } from './freeze.js';
 import { parseGeneral } from './general.js';
+import { parseGeo } from './geo.js';
 import { Issues, type LineOf, isRecord } from './issues.js';
 import { BUILTIN_OUTBOUNDS } from './names.js';
 import { checkListenerClashes, deriveListeners } from './listener-derive.js';
@@ -51,6 +52,8 @@ export type Config = DeepReadonly<{
   proxyProviders: RawProvider[];
   rules: RawRuleLine[];
   dns: NonNullable<ReturnType<typeof parseDns>>;
+  /** geox-url, geodata-mode, geo-auto-update…; absent on a Config built by hand (the defaults apply) */
+  geo?: NonNullable<ReturnType<typeof parseGeo>>;
 }>;
 
 /** An inbound to start (from `listeners:`, `inbound:` or the *-port keys). */
@@ -127,6 +130,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const general = parseGeneral(top, issues);
   const controller = parseController(top, issues);
   const dns = parseDns(top.dns, issues);
+  const geo = parseGeo(top, issues);
 
   const listeners = [
     ...(general ? deriveListeners(top, general, issues) : []),
@@ -147,7 +151,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n)) : { providers: [] };
   const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
-  if (issues.failed || !general || !controller || !dns) throw new ConfigError(issues.errors());
+  if (issues.failed || !general || !controller || !dns || !geo) throw new ConfigError(issues.errors());
   const config: Config = deepFreeze({
     general: { ...general, ...controller },
     listeners,
@@ -156,6 +160,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
     proxyProviders: providers.providers,
     rules: rules.lines,
     dns,
+    geo,
   });
   const warnings = Object.freeze([...yamlWarnings, ...issues.warnings()]);
   return opts.compileRule ? { config, warnings, rules: Object.freeze(rules.compiled), text: yamlText } : { config, warnings, text: yamlText };

@@ -4,6 +4,8 @@ import type { Component } from '../core/component.js';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import { errorMessage } from '../core/errors.js';
 import type { Dialer, Outbound } from '../core/outbound.js';
+import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
+import { prepareGeo, type GeoDownload } from '../geo/prepare.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Rule } from '../core/rule.js';
@@ -50,6 +52,8 @@ export interface BuildDeps {
   readonly homeDir?: string;
   /** provider fetch timeout (default 20 s, as mihomo) */
   readonly providerFetchTimeoutMs?: number;
+  /** fetches a missing geo database (geo/download.ts); absent (-t): a missing one is an error */
+  readonly geoDownload?: GeoDownload;
 }
 
 /**
@@ -141,8 +145,17 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     issues.push({ path: 'rules', message: `${rules.length} compiled rules for ${config.rules.length} lines` });
   }
 
+  // geo databases the rules name, read (a missing one downloaded) before the rules bind
+  const geo = await prepareGeo(config.geo ?? DEFAULT_GEO_CONFIG, deps.ruleDeps.geoUses ?? [], config.rules, {
+    homeDir: deps.homeDir ?? process.cwd(),
+    log: deps.log,
+    download: deps.geoDownload,
+  });
+  issues.push(...geo.issues);
+  deps.ruleDeps.geo = geo.geo;
+
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log });
+  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log, geo: geo.geo });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);
