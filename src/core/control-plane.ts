@@ -54,6 +54,11 @@ export interface ControlPlane {
    * provider; rejects with the reason when the update failed (its proxies stay as they were).
    */
   updateProvider(name: string): Promise<boolean>;
+  /**
+   * Downloads the geo databases the running rules use again (POST /configs/geo) and, when one
+   * changed, reloads so the rules use it; rejects with the reason (the old files stay).
+   */
+  updateGeo(): Promise<void>;
 
   /** the running config's general settings */
   config(): GeneralView;

@@ -2,6 +2,7 @@ import type { DomainSet, GeoData, IpSet } from '../core/geo.js';
 import type { AsnDb, AsnInfo } from './asn.js';
 import type { CountryDb } from './country.js';
 import type { DatFile } from './dat-file.js';
+import type { GeoKind } from './files.js';
 import { CidrSet } from './ip-set.js';
 import { isLanIp } from './lan.js';
 import { NotSiteSet, SiteSet } from './site-set.js';
@@ -16,6 +17,8 @@ export interface GeoParts {
   readonly geosite?: DatFile;
   /** the files' names, for messages */
   readonly names?: { readonly geoip?: string; readonly geosite?: string };
+  /** the databases loaded, for the updater (mihomo updates the ones its rules enabled) */
+  readonly kinds?: readonly GeoKind[];
   /** told once per category built (mihomo: `Load GeoSite rule: cn`) */
   readonly onLoad?: (what: 'GeoSite' | 'GeoIP', name: string, count: number) => void;
 }
@@ -33,6 +36,11 @@ export class GeoDatabases implements GeoData {
 
   constructor(parts: GeoParts) {
     this.#p = parts;
+  }
+
+  /** the databases this generation loaded */
+  get kinds(): readonly GeoKind[] {
+    return this.#p.kinds ?? [];
   }
 
   get geodataMode(): boolean {

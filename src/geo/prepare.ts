@@ -129,6 +129,7 @@ export async function prepareGeo(
     asn: opened.get('asn')?.db as AsnDb | undefined,
     geoip: opened.get('geoip')?.db as DatFile | undefined,
     geosite: opened.get('geosite')?.db as DatFile | undefined,
+    kinds: [...opened.keys()],
     names: { geoip: basenameOf(opened.get('geoip')?.path), geosite: basenameOf(opened.get('geosite')?.path) },
     onLoad: (what, name, count) => env.log.info(`Load ${what} rule: ${name} (${count} records)`),
   });

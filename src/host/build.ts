@@ -6,6 +6,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Dialer, Outbound } from '../core/outbound.js';
 import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
 import { prepareGeo, type GeoDownload } from '../geo/prepare.js';
+import { GeoAutoUpdater } from '../geo/update.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Rule } from '../core/rule.js';
@@ -54,6 +55,8 @@ export interface BuildDeps {
   readonly providerFetchTimeoutMs?: number;
   /** fetches a missing geo database (geo/download.ts); absent (-t): a missing one is an error */
   readonly geoDownload?: GeoDownload;
+  /** downloads the geo databases again and reloads (Host.updateGeo), for geo-auto-update */
+  readonly geoUpdate?: () => Promise<void>;
 }
 
 /**
@@ -146,13 +149,14 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   }
 
   // geo databases the rules name, read (a missing one downloaded) before the rules bind
-  const geo = await prepareGeo(config.geo ?? DEFAULT_GEO_CONFIG, deps.ruleDeps.geoUses ?? [], config.rules, {
-    homeDir: deps.homeDir ?? process.cwd(),
-    log: deps.log,
-    download: deps.geoDownload,
-  });
+  const geoConfig = config.geo ?? DEFAULT_GEO_CONFIG;
+  const homeDir = deps.homeDir ?? process.cwd();
+  const geo = await prepareGeo(geoConfig, deps.ruleDeps.geoUses ?? [], config.rules, { homeDir, log: deps.log, download: deps.geoDownload });
   issues.push(...geo.issues);
   deps.ruleDeps.geo = geo.geo;
+  if (geoConfig.autoUpdate && deps.geoUpdate && geo.geo.kinds.length > 0) {
+    components.push(new GeoAutoUpdater({ intervalHours: geoConfig.updateIntervalHours, homeDir, kinds: geo.geo.kinds, log: deps.log, update: deps.geoUpdate }));
+  }
 
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
   const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log, geo: geo.geo });

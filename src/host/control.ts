@@ -164,6 +164,10 @@ export class HostControl implements ControlPlane {
     return updateProviderIn(this.#host.generation, name);
   }
 
+  updateGeo(): Promise<void> {
+    return this.#host.updateGeo();
+  }
+
   config(): GeneralView {
     const g = this.#host.config.general;
     const listeners = this.#host.listenerEntries().map((e) => ({ name: e.config.name, type: e.config.type, address: e.inbound.address() }));
