@@ -3,7 +3,9 @@ import protobuf from 'protobufjs/light.js';
 /**
  * The v2ray geo data messages (GeoIP.dat, GeoSite.dat) as a protobufjs reflection root: the
  * files are a list of entries, each a code with its CIDRs or domains. Field numbers are the
- * file format's; the names are protobufjs's camelCase of the format's fields.
+ * file format's; the names are protobufjs's camelCase of the format's fields. The types encode
+ * (tests, bench) and document the layout; reading walks the same fields with protobufjs's
+ * Reader (dat-file.ts), which builds no message object per domain.
  */
 const root = protobuf.Root.fromJSON({
   nested: {
@@ -57,18 +59,5 @@ export const DOMAIN_PLAIN = 0; // substring (a keyword)
 export const DOMAIN_REGEX = 1;
 export const DOMAIN_DOMAIN = 2; // the domain and its subdomains
 export const DOMAIN_FULL = 3; // exactly this name
-
-/** A decoded GeoSite domain. */
-export interface DatDomain {
-  readonly type: number;
-  readonly value: string;
-  readonly attribute?: readonly { readonly key: string }[];
-}
-
-/** A decoded GeoIP CIDR. */
-export interface DatCidr {
-  readonly ip: Uint8Array;
-  readonly prefix: number;
-}
 
 export { protobuf };

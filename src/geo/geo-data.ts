@@ -86,11 +86,10 @@ export class GeoDatabases implements GeoData {
     if (this.#p.geodataMode) {
       const file = this.#p.geoip;
       if (!file) throw new Error('GeoIP.dat is not loaded');
-      const entry = file.cidrs(name);
+      const ranges = new CidrSet();
+      const entry = file.eachCidr(name, (ip, prefix) => void ranges.add(ip, prefix));
       if (!entry) throw new Error(`country ${name} not found in ${this.#p.names?.geoip ?? 'GeoIP.dat'}`);
-      const cidrs = new CidrSet(entry.reverse !== not);
-      for (const c of entry.cidrs) cidrs.addDat(c);
-      cidrs.seal();
+      const cidrs = ranges.seal().withReverse(entry.reverse !== not);
       this.#p.onLoad?.('GeoIP', name, cidrs.count);
       set = cidrs;
     } else {
@@ -115,12 +114,11 @@ export class GeoDatabases implements GeoData {
     if (!set) {
       const file = this.#p.geosite;
       if (!file) throw new Error('GeoSite.dat is not loaded');
-      const domains = file.domains(listName);
-      if (!domains) throw new Error(`list ${listName} not found in ${this.#p.names?.geosite ?? 'GeoSite.dat'}`);
       const s = new SiteSet();
-      for (const d of domains) {
-        if (attrs.length === 0 || attrs.every((a) => d.attribute?.some((x) => x.key.toLowerCase() === a))) s.addDat(d);
-      }
+      const found = file.eachDomain(listName, attrs.length > 0, (type, value, keys) => {
+        if (attrs.length === 0 || attrs.every((a) => keys?.some((k) => k.toLowerCase() === a))) s.add(type, value);
+      });
+      if (!found) throw new Error(`list ${listName} not found in ${this.#p.names?.geosite ?? 'GeoSite.dat'}`);
       this.#p.onLoad?.('GeoSite', key, s.count);
       set = s;
       this.#sites.set(key, set);

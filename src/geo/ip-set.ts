@@ -1,5 +1,4 @@
 import type { IpSet } from '../core/geo.js';
-import type { DatCidr } from './dat-schema.js';
 import { geoWords } from './ip-key.js';
 
 /** 4-word big-endian compare of a[i*4..] and b[j*4..]. */
@@ -53,10 +52,6 @@ export class CidrSet implements IpSet {
     return true;
   }
 
-  addDat(c: DatCidr): boolean {
-    return this.add(c.ip, c.prefix);
-  }
-
   #addV4(w: number, prefix: number): void {
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
     this.#v4.push((w & mask) >>> 0, (w | ~mask) >>> 0);
@@ -94,6 +89,16 @@ export class CidrSet implements IpSet {
     this.#v4 = [];
     this.#v6 = [];
     return this;
+  }
+
+  /** The same sealed ranges answering with `reverse` (the flag is only known once the entry is read). */
+  withReverse(reverse: boolean): CidrSet {
+    if (reverse === this.reverse) return this;
+    const r = new CidrSet(reverse);
+    r.#v4Runs = this.#v4Runs;
+    r.#v6Runs = this.#v6Runs;
+    r.count = this.count;
+    return r;
   }
 
   /** runs after merging, for tests and memory estimates */

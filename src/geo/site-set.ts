@@ -1,5 +1,5 @@
 import type { DomainSet } from '../core/geo.js';
-import { DOMAIN_DOMAIN, DOMAIN_FULL, DOMAIN_PLAIN, DOMAIN_REGEX, type DatDomain } from './dat-schema.js';
+import { DOMAIN_DOMAIN, DOMAIN_FULL, DOMAIN_PLAIN, DOMAIN_REGEX } from './dat-schema.js';
 
 /**
  * A GeoSite category (or any domain list) as hashed names: `full` names match exactly, `domain`
@@ -42,13 +42,14 @@ export class SiteSet implements DomainSet {
   }
 
   /** One GeoSite.dat domain entry, by its type. */
-  addDat(d: DatDomain): void {
-    if (d.type === DOMAIN_FULL) this.addFull(d.value);
-    else if (d.type === DOMAIN_DOMAIN) this.addSuffix(d.value);
-    else if (d.type === DOMAIN_PLAIN) this.addKeyword(d.value);
-    else if (d.type === DOMAIN_REGEX) this.addRegex(d.value);
+  add(type: number, value: string): void {
+    if (type === DOMAIN_FULL) this.addFull(value);
+    else if (type === DOMAIN_DOMAIN) this.addSuffix(value);
+    else if (type === DOMAIN_PLAIN) this.addKeyword(value);
+    else if (type === DOMAIN_REGEX) this.addRegex(value);
     else this.skipped++;
   }
+
 
   has(domain: string): boolean {
     if (domain.length === 0) return false;
