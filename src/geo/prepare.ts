@@ -10,7 +10,8 @@ import type { CountryDb } from './country.js';
 import type { DatFile } from './dat-file.js';
 import { GEO_LABELS, geoPath, type GeoKind } from './files.js';
 import { GeoDatabases } from './geo-data.js';
-import { openGeo } from './open.js';
+import { fileSignature, type GeoCache } from './cache.js';
+import { openGeo, type OpenedGeo } from './open.js';
 
 /** Fetches `url` and, once `verify` accepts the bytes, writes them to `path` atomically (download.ts). */
 export type GeoDownload = (label: string, url: string, path: string, verify: (data: Buffer) => void) => Promise<Buffer>;
@@ -22,6 +23,8 @@ export interface GeoEnv {
   readonly log: Logger;
   /** absent (as under -t): nothing is downloaded and a missing database is an error */
   readonly download?: GeoDownload;
+  /** the host's cache across reloads (absent: every load reads the files) */
+  readonly cache?: GeoCache;
 }
 
 /** Which database a use reads, by the config's mode. */
@@ -40,8 +43,18 @@ export function urlOf(kind: GeoKind, cfg: GeoConfig): string {
  * open before it is written, so a bad download leaves the old copy). Without a downloader both
  * are errors naming the file.
  */
-export async function readGeo(kind: GeoKind, cfg: GeoConfig, env: GeoEnv): Promise<{ path: string; opened: ReturnType<typeof openGeo> }> {
+export async function readGeo(kind: GeoKind, cfg: GeoConfig, env: GeoEnv): Promise<{ path: string; sig: string; opened: OpenedGeo }> {
   const path = geoPath(env.homeDir, kind);
+  const before = env.cache ? await fileSignature(path) : undefined;
+  const cached = before === undefined ? undefined : env.cache?.file(path, before);
+  if (cached) return { path, sig: before!, opened: cached };
+  const r = await readGeoFile(kind, path, cfg, env);
+  const sig = (await fileSignature(path)) ?? '';
+  env.cache?.storeFile(path, sig, r);
+  return { path, sig, opened: r };
+}
+
+async function readGeoFile(kind: GeoKind, path: string, cfg: GeoConfig, env: GeoEnv): Promise<OpenedGeo> {
   const name = basename(path);
   const label = GEO_LABELS[kind];
   const verify = (data: Buffer): void => {
@@ -65,7 +78,7 @@ export async function readGeo(kind: GeoKind, cfg: GeoConfig, env: GeoEnv): Promi
   }
   env.log.info(`Load ${label} file: ${path}`);
   try {
-    return { path, opened: openGeo(kind, data) };
+    return openGeo(kind, data);
   } catch (err) {
     if (!env.download) throw new Error(`${name} is invalid: ${errorMessage(err)}`);
     env.log.warn(`${name} invalid, download again: ${errorMessage(err)}`);
@@ -74,7 +87,7 @@ export async function readGeo(kind: GeoKind, cfg: GeoConfig, env: GeoEnv): Promi
     } catch (err2) {
       throw new Error(`${name} is invalid (${errorMessage(err)}) and can't be downloaded again: ${errorMessage(err2)}`);
     }
-    return { path, opened: openGeo(kind, data) };
+    return openGeo(kind, data);
   }
 }
 
@@ -110,20 +123,21 @@ export async function prepareGeo(
     if (list) list.push(u);
     else byKind.set(k, [u]);
   }
-  const opened = new Map<GeoKind, { path: string; db: CountryDb | AsnDb | DatFile }>();
+  const opened = new Map<GeoKind, { path: string; sig: string; db: CountryDb | AsnDb | DatFile }>();
   const failed = new Set<GeoKind>();
   // one database after the other: a download can be tens of MB
   for (const [kind, list] of byKind) {
     try {
       const r = await readGeo(kind, cfg, env);
-      opened.set(kind, { path: r.path, db: r.opened.db });
+      opened.set(kind, { path: r.path, sig: r.sig, db: r.opened.db });
     } catch (err) {
       failed.add(kind);
       const more = list.length > 1 ? ` and ${list.length - 1} more` : '';
       issues.push({ ...at(list[0].raw), message: `can't initial ${GEO_LABELS[kind]}: ${errorMessage(err)} (needed by "${list[0].raw}"${more})` });
     }
   }
-  const geo = new GeoDatabases({
+  const key = [cfg.geodataMode, ...[...opened].map(([k, o]) => `${k}=${o.path}@${o.sig}`).sort()].join('|');
+  const make = (): GeoDatabases => new GeoDatabases({
     geodataMode: cfg.geodataMode,
     country: opened.get('mmdb')?.db as CountryDb | undefined,
     asn: opened.get('asn')?.db as AsnDb | undefined,
@@ -133,6 +147,7 @@ export async function prepareGeo(
     names: { geoip: basenameOf(opened.get('geoip')?.path), geosite: basenameOf(opened.get('geosite')?.path) },
     onLoad: (what, name, count) => env.log.info(`Load ${what} rule: ${name} (${count} records)`),
   });
+  const geo = env.cache && failed.size === 0 ? env.cache.geo(key, make) : make();
   for (const u of uses) {
     if (failed.has(kindOf(u, cfg))) continue;
     try {

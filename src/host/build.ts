@@ -6,6 +6,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Dialer, Outbound } from '../core/outbound.js';
 import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
 import { prepareGeo, type GeoDownload } from '../geo/prepare.js';
+import type { GeoCache } from '../geo/cache.js';
 import { GeoAutoUpdater } from '../geo/update.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Resolver } from '../core/resolver.js';
@@ -55,6 +56,8 @@ export interface BuildDeps {
   readonly providerFetchTimeoutMs?: number;
   /** fetches a missing geo database (geo/download.ts); absent (-t): a missing one is an error */
   readonly geoDownload?: GeoDownload;
+  /** the host's geo files and sets across reloads */
+  readonly geoCache?: GeoCache;
   /** downloads the geo databases again and reloads (Host.updateGeo), for geo-auto-update */
   readonly geoUpdate?: () => Promise<void>;
 }
@@ -151,7 +154,7 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   // geo databases the rules name, read (a missing one downloaded) before the rules bind
   const geoConfig = config.geo ?? DEFAULT_GEO_CONFIG;
   const homeDir = deps.homeDir ?? process.cwd();
-  const geo = await prepareGeo(geoConfig, deps.ruleDeps.geoUses ?? [], config.rules, { homeDir, log: deps.log, download: deps.geoDownload });
+  const geo = await prepareGeo(geoConfig, deps.ruleDeps.geoUses ?? [], config.rules, { homeDir, log: deps.log, download: deps.geoDownload, cache: deps.geoCache });
   issues.push(...geo.issues);
   deps.ruleDeps.geo = geo.geo;
   if (geoConfig.autoUpdate && deps.geoUpdate && geo.geo.kinds.length > 0) {

@@ -23,6 +23,7 @@ import { Tracker } from '../tunnel/tracker.js';
 import { Tunnel } from '../tunnel/tunnel.js';
 import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
 import { geoDownloader } from '../geo/download.js';
+import { GeoCache } from '../geo/cache.js';
 import type { GeoDatabases } from '../geo/geo-data.js';
 import type { GeoDownload } from '../geo/prepare.js';
 import { GEO_UPDATE_SKIP, routedOutbound, updateGeoFiles } from '../geo/update.js';
@@ -121,6 +122,8 @@ export class Host {
   /** geo downloads: DIRECT before the first generation, then by its rules (as mihomo's tunnel) */
   readonly #geoDownload: GeoDownload;
   #geoUpdating = false;
+  /** geo files and category sets kept across reloads while the files do not change */
+  readonly #geoCache = new GeoCache();
   /** the YAML text of the running config, when it came as text (PATCH of ports edits it) */
   #text: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -324,6 +327,7 @@ export class Host {
   #build(loaded: HostLoadResult, offline = false): Promise<Generation> {
     return buildGeneration(this.#nextId, loaded.config, loaded.rules, {
       geoDownload: offline ? undefined : this.#geoDownload,
+      geoCache: this.#geoCache,
       geoUpdate: () => this.updateGeo(),
       ruleDeps: loaded.ruleDeps,
       proxies: this.#registry,

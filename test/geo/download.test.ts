@@ -10,7 +10,11 @@ import { ControllerService } from '../../src/api/service.js';
 import { createLogger, type LogEntry } from '../../src/common/log.js';
 import { ConfigError } from '../../src/core/config-issue.js';
 import { innerMetadata } from '../../src/core/metadata.js';
+import { geoDownloader } from '../../src/geo/download.js';
 import { GeoAutoUpdater } from '../../src/geo/update.js';
+import { createSystemResolver } from '../../src/dns/system-resolver.js';
+import { createDirect } from '../../src/protocol/direct/outbound.js';
+import { createSystemDialer } from '../../src/transport/system-dialer.js';
 import { Host } from '../../src/host/host.js';
 import { freePort } from '../support/ports.js';
 import { encodeGeoSite, metaSpec, writeMmdb } from './support/geo-files.js';
@@ -154,6 +158,20 @@ describe('geo databases downloaded from geox-url', () => {
     }
   });
 
+  it('a body over the size limit is refused while it arrives', async () => {
+    const home = freshHome();
+    answers.set('/geoip.metadb', { body: files.v1 });
+    const resolver = createSystemResolver({ ipv6: false });
+    const direct = createDirect('DIRECT', { resolver, log: createLogger('silent'), dialer: createSystemDialer({ resolver }) });
+    const download = geoDownloader({ outbound: () => direct, log: createLogger('silent'), maxBytes: 100 });
+    try {
+      await assert.rejects(download('MMDB', `${base}/geoip.metadb`, join(home, 'geoip.metadb'), () => {}), /larger than 100 bytes/);
+      assert.deepEqual(readdirSync(home), []);
+    } finally {
+      resolver.close();
+    }
+  });
+
   it('-t (Host.check) never downloads', async () => {
     const home = freshHome();
     answers.set('/geoip.metadb', { body: files.v1 });
@@ -170,12 +188,17 @@ describe('updates (POST /configs/geo, geo-auto-update)', () => {
     const host = await Host.start(config('', '  - GEOIP,CN,REJECT\n  - GEOIP,JP,REJECT-DROP\n  - MATCH,DIRECT\n'), { homeDir: home, log: createLogger('silent') });
     try {
       assert.equal(await target(host, '1.0.1.1'), 'GeoIP(cn)');
+      // a reload with the files unchanged reuses the databases and their sets
+      const geo = host.generation.geo;
+      await host.reload(host.configText!);
+      assert.equal(host.generation.geo, geo);
       const gen = host.generation.id;
       answers.set('/geoip.metadb', { body: files.v2 });
       await host.control.updateGeo();
       assert.deepEqual(readFileSync(join(home, 'geoip.metadb')), files.v2);
       assert.ok(host.generation.id > gen);
       assert.equal(await target(host, '1.0.1.1'), 'GeoIP(jp)');
+      assert.notEqual(host.generation.geo, geo);
       // the same bytes again: no reload
       const now = host.generation.id;
       await host.control.updateGeo();
