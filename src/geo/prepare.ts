@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { GeoConfig } from '../config/geo.js';
@@ -26,6 +26,9 @@ export interface GeoEnv {
   /** the host's cache across reloads (absent: every load reads the files) */
   readonly cache?: GeoCache;
 }
+
+/** A bigger file is refused before it is read (real databases are tens of MB; downloads stop at 256 MiB). */
+const MAX_FILE = 512 * 1024 * 1024;
 
 /** Which database a use reads, by the config's mode. */
 export function kindOf(use: GeoUse, cfg: Pick<GeoConfig, 'geodataMode'>): GeoKind {
@@ -62,9 +65,11 @@ async function readGeoFile(kind: GeoKind, path: string, cfg: GeoConfig, env: Geo
   };
   let data: Buffer | undefined;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_FILE) throw new Error(`${name} is larger than ${MAX_FILE} bytes (${size})`);
     data = await readFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`can't read ${name}: ${errorMessage(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`can't read ${name}: ${errorMessage(err)}`, { cause: err });
   }
   if (data === undefined) {
     if (!env.download) throw new Error(`can't find ${name} in ${env.homeDir} (it is downloaded from geox-url when the config runs, never by -t)`);

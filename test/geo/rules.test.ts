@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -164,6 +164,20 @@ describe('config errors name the rule line', () => {
     const got = await issues('rules:\n  - GEOIP,,DIRECT\n  - IP-ASN,AS13335,DIRECT\n  - GEOSITE,!,DIRECT\n', home);
     assert.equal(got.length, 3, got.join('\n'));
     assert.match(got.join('\n'), /invalid IP-ASN payload "AS13335": expected an AS number/);
+  });
+
+  it('an oversized database file is refused before it is read', async () => {
+    const big = mkdtempSync(join(tmpdir(), 'clash-ts-geo-big-'));
+    try {
+      // sparse: no disk used
+      writeFileSync(join(big, 'GeoSite.dat'), '');
+      truncateSync(join(big, 'GeoSite.dat'), 600 * 1024 * 1024);
+      const got = await issues('rules:\n  - GEOSITE,cn,DIRECT\n', big);
+      assert.equal(got.length, 1);
+      assert.match(got[0], /can't initial GeoSite: can't read GeoSite.dat: GeoSite.dat is larger than 536870912 bytes/);
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+    }
   });
 
   it('a corrupt database is named and nothing routes by it', async () => {
