@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/common/log.js';
 import { ConfigError } from '../../src/core/config-issue.js';
 import { innerMetadata, type Metadata } from '../../src/core/metadata.js';
-import { Host } from '../../src/host/host.js';
+import type { IpSet } from '../../src/core/geo.js';
+import { geoUse } from '../../src/geo/use.js';
+import { Host, loadText } from '../../src/host/host.js';
 import { encodeGeoIp, encodeGeoSite, geoliteAsnSpec, metaSpec, writeMmdb } from './support/geo-files.js';
 
 const home = mkdtempSync(join(tmpdir(), 'clash-ts-geo-rules-'));
@@ -104,6 +106,24 @@ describe('geo rules bound to real databases', () => {
     assert.ok(geo.ipCodes('10.1.1.1').includes('private'));
     assert.equal(geo.asn!('1.1.1.1'), 13335);
     assert.ok(geo.site('cn').has('qq.com'));
+  });
+});
+
+describe('a non-rule consumer (the DNS side) asks for geo data through RuleDeps.geoUses', () => {
+  it('its use is loaded and bound like a rule\'s, and a missing category is reported at its key', async () => {
+    const loaded = loadText('log-level: silent\nrules:\n  - MATCH,DIRECT\n');
+    let cn: IpSet | undefined;
+    (loaded.ruleDeps.geoUses ??= []).push(geoUse('ip', 'dns.fallback-filter.geoip-code', (g) => (cn = g.ipSet!('cn'))));
+    const host = await Host.start(loaded, { homeDir: home, log: createLogger('silent') });
+    try {
+      assert.ok(cn!.has('1.0.1.1'));
+      assert.ok(!cn!.has('8.8.8.8'));
+    } finally {
+      await host.close(0);
+    }
+    const bad = loadText('rules:\n  - MATCH,DIRECT\n');
+    (bad.ruleDeps.geoUses ??= []).push(geoUse('site', 'dns.nameserver-policy geosite:nope', (g) => void g.site('nope')));
+    await assert.rejects(Host.check(bad, { homeDir: home }), /list nope not found in GeoSite.dat in "dns.nameserver-policy geosite:nope"/);
   });
 });
 
