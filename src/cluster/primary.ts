@@ -410,6 +410,12 @@ class Primary implements ClusterControl {
     return (await this.#ask(this.#greeted(), (seq) => ({ type: 'unfix', seq, group }))).ok;
   }
 
+  /** The view host downloads (the files are shared by the home directory); every worker then reloads to read them. */
+  async updateGeo(): Promise<void> {
+    await this.#view.control.updateGeo();
+    await this.#reloadWorkers(this.#view.configText ?? this.#yaml);
+  }
+
   config(): GeneralView {
     const v = this.#view.control.config();
     // the primary binds nothing: the listeners are the workers', at their configured addresses

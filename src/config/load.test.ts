@@ -227,7 +227,6 @@ rule-providers: {}
         ['my-anchors', 3, 'unknown key my-anchors, ignored'],
         ['inbound-tfo', 4, 'inbound-tfo is not supported yet, ignored'],
         ['tcp-concurrent', 5, 'tcp-concurrent is not supported yet, ignored'],
-        ['geodata-mode', 6, 'geodata-mode is not supported yet, ignored'],
         ['tun', 9, 'tun is not supported yet, ignored'],
         ['hosts', 10, 'hosts is not supported yet, ignored'],
         ['rule-providers', 11, 'rule-providers is not supported yet, ignored'],

@@ -6,6 +6,7 @@ import { parseController } from './controller.js';
 import { parseDns } from './dns.js';
 import { deepFreeze, type DeepReadonly } from './freeze.js';
 import { parseGeneral } from './general.js';
+import { parseGeo } from './geo.js';
 import { Issues, type LineOf, isRecord } from './issues.js';
 import { BUILTIN_OUTBOUNDS } from './names.js';
 import { checkListenerClashes, deriveListeners } from './listener-derive.js';
@@ -53,6 +54,8 @@ export type Config = DeepReadonly<{
   rules: RawRuleLine[];
   dns: NonNullable<ReturnType<typeof parseDns>>;
   sniffer: NonNullable<ReturnType<typeof parseSniffer>>;
+  /** geox-url, geodata-mode, geo-auto-update…; absent on a Config built by hand (the defaults apply) */
+  geo?: NonNullable<ReturnType<typeof parseGeo>>;
 }>;
 
 /** An inbound to start (from `listeners:`, `inbound:` or the *-port keys). */
@@ -130,6 +133,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const controller = parseController(top, issues);
   const dns = parseDns(top.dns, issues);
   const sniffer = parseSniffer(top.sniffer, issues);
+  const geo = parseGeo(top, issues);
 
   const listeners = [
     ...(general ? deriveListeners(top, general, issues) : []),
@@ -150,7 +154,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), { groups: groups.groups, proxies: proxies.proxies }) : { providers: [] };
   const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
 
-  if (issues.failed || !general || !controller || !dns || !sniffer) throw new ConfigError(issues.errors());
+  if (issues.failed || !general || !controller || !dns || !sniffer || !geo) throw new ConfigError(issues.errors());
   const config: Config = deepFreeze({
     general: { ...general, ...controller },
     listeners,
@@ -160,6 +164,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
     rules: rules.lines,
     dns,
     sniffer,
+    geo,
   });
   const warnings = Object.freeze([...yamlWarnings, ...issues.warnings()]);
   return opts.compileRule ? { config, warnings, rules: Object.freeze(rules.compiled), text: yamlText } : { config, warnings, text: yamlText };

@@ -23,10 +23,11 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'unified-delay', 'warm-pool', 'workers', 'profile',
     // mihomo's, read by config/sniffer.ts
     'sniffer'].map((k) => [k, 'supported'] as const),
+  // geo databases (config/geo.ts)
+  ...['geo-auto-update', 'geo-update-interval', 'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
-    'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',
-    'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url', 'tcp-concurrent', 'find-process-mode',
+    'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'tcp-concurrent', 'find-process-mode',
     'global-client-fingerprint', 'global-ua', 'etag-support', 'keep-alive-idle', 'keep-alive-interval',
     'disable-keep-alive', 'rule-providers', 'hosts', 'ntp', 'tuic-server', 'experimental',
     'tls', 'clash-for-android'].map((k) => [k, 'ignored'] as const),

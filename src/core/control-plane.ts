@@ -69,6 +69,11 @@ export interface ControlPlane {
    * proxy in it does not exist.
    */
   providerProxyDelay(provider: string, proxy: string, test: DelayTest): Promise<number | undefined>;
+  /**
+   * Downloads the geo databases the running rules use again (POST /configs/geo) and, when one
+   * changed, reloads so the rules use it; rejects with the reason (the old files stay).
+   */
+  updateGeo(): Promise<void>;
 
   /** the running config's general settings */
   config(): GeneralView;

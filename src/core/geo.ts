@@ -28,6 +28,28 @@ export interface GeoData {
   asn?(ip: string): number | undefined;
   /** A GEOSITE category (`cn`, `geolocation-!cn`, `google@ads`); throws when it does not exist. */
   site(category: string): DomainSet;
+  /**
+   * The IPs of one code (`cn`, `private`, `!cn`), as GEOIP rules ask: with the mmdb, the codes
+   * `ipCodes` gives; in geodata-mode the code's ranges in GeoIP.dat. Throws when geodata-mode
+   * has no such code. Absent on a GeoData without country data.
+   */
+  ipSet?(code: string): IpSet;
+  /** `asn` with the organisation, as mihomo shows it (`13335 Cloudflare, Inc.`); undefined when unknown. */
+  asnInfo?(ip: string): { readonly asn: string; readonly org: string } | undefined;
+}
+
+/**
+ * One use of a geo database by a rule (GEOIP, GEOSITE, IP-ASN…) or another consumer (a DNS
+ * filter), recorded while the config compiles (rule/parse.ts RuleDeps.geoUses). The build
+ * loads every database some use names (downloading a missing one), then binds each use;
+ * `bind` throws a message naming what is missing (an unknown category).
+ */
+export interface GeoUse {
+  /** `ip`: the country data (the mmdb, or GeoIP.dat in geodata-mode); `asn`: ASN.mmdb; `site`: GeoSite.dat */
+  readonly kind: 'ip' | 'asn' | 'site';
+  /** the config line, for errors */
+  readonly raw: string;
+  bind(geo: GeoData): void;
 }
 
 /** The rule-providers of one generation by name, for `rule-set:` keys and RULE-SET rules. */

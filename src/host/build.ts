@@ -4,6 +4,10 @@ import type { Component } from '../core/component.js';
 import { ConfigError, type ConfigIssue } from '../core/config-issue.js';
 import { errorMessage } from '../core/errors.js';
 import type { Dialer, Outbound } from '../core/outbound.js';
+import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
+import { prepareGeo, type GeoDownload } from '../geo/prepare.js';
+import type { GeoCache } from '../geo/cache.js';
+import { GeoAutoUpdater } from '../geo/update.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Resolver } from '../core/resolver.js';
 import type { Rule } from '../core/rule.js';
@@ -54,6 +58,12 @@ export interface BuildDeps {
   readonly providerFetchTimeoutMs?: number;
   /** the DNS's IP → domain map (fake-ip, redir-host), for the sniffer's force-dns-mapping / parse-pure-ip */
   readonly hostByIp?: (ip: string) => string | undefined;
+  /** fetches a missing geo database (geo/download.ts); absent (-t): a missing one is an error */
+  readonly geoDownload?: GeoDownload;
+  /** the host's geo files and sets across reloads */
+  readonly geoCache?: GeoCache;
+  /** downloads the geo databases again and reloads (Host.updateGeo), for geo-auto-update */
+  readonly geoUpdate?: () => Promise<void>;
 }
 
 /**
@@ -152,9 +162,19 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     issues.push({ path: 'rules', message: `${rules.length} compiled rules for ${config.rules.length} lines` });
   }
 
+  // geo databases the rules name, read (a missing one downloaded) before the rules bind
+  const geoConfig = config.geo ?? DEFAULT_GEO_CONFIG;
+  const homeDir = deps.homeDir ?? process.cwd();
+  const geo = await prepareGeo(geoConfig, deps.ruleDeps.geoUses ?? [], config.rules, { homeDir, log: deps.log, download: deps.geoDownload, cache: deps.geoCache });
+  issues.push(...geo.issues);
+  deps.ruleDeps.geo = geo.geo;
+  if (geoConfig.autoUpdate && deps.geoUpdate && geo.geo.kinds.length > 0) {
+    components.push(new GeoAutoUpdater({ intervalHours: geoConfig.updateIntervalHours, homeDir, kinds: geo.geo.kinds, log: deps.log, update: deps.geoUpdate }));
+  }
+
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
   const sniffer = createSniffer(config.sniffer, { log: deps.log, hostByIp: deps.hostByIp });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log });
+  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log, geo: geo.geo });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

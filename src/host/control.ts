@@ -201,6 +201,10 @@ export class HostControl implements ControlPlane {
     return healthCheckProviderIn(this.#host.generation, name);
   }
 
+  updateGeo(): Promise<void> {
+    return this.#host.updateGeo();
+  }
+
   config(): GeneralView {
     const g = this.#host.config.general;
     const listeners = this.#host.listenerEntries().map((e) => ({ name: e.config.name, type: e.config.type, address: e.inbound.address() }));

@@ -3,6 +3,7 @@ import type { Config } from '../config/load.js';
 import type { Component } from '../core/component.js';
 import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
+import type { GeoData } from '../core/geo.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Rule } from '../core/rule.js';
 import type { Sniffer } from '../core/sniffer.js';
@@ -27,6 +28,8 @@ export interface GenerationParts {
   /** its view of the host's warm pools */
   readonly warmPools: WarmPoolScope;
   readonly log: Logger;
+  /** its geo databases (the rules' and the DNS side's) */
+  readonly geo?: GeoData;
 }
 
 /**
@@ -44,6 +47,8 @@ export class Generation implements RoutingTable {
   readonly router: Router;
   readonly sniffer: Sniffer | undefined;
   readonly components: readonly Component[];
+  /** the geo databases this generation's rules were bound to (absent only for a hand-built generation) */
+  readonly geo: GeoData | undefined;
   readonly #warm: WarmPoolScope;
   readonly #log: Logger;
   #live = 0;
@@ -63,6 +68,7 @@ export class Generation implements RoutingTable {
     this.router = p.router;
     this.sniffer = p.sniffer;
     this.components = p.components;
+    this.geo = p.geo;
     this.#warm = p.warmPools;
     this.#log = p.log;
     this.closed = new Promise((resolve) => (this.#onClosed = resolve));

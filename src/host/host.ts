@@ -21,6 +21,13 @@ import { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import type { Mode } from '../tunnel/route.js';
 import { Tracker } from '../tunnel/tracker.js';
 import { Tunnel } from '../tunnel/tunnel.js';
+import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
+import { geoDownloader } from '../geo/download.js';
+import { GeoCache } from '../geo/cache.js';
+import type { GeoDatabases } from '../geo/geo-data.js';
+import type { GeoDownload } from '../geo/prepare.js';
+import { GEO_UPDATE_SKIP, routedOutbound, updateGeoFiles } from '../geo/update.js';
+import { createDirect } from '../protocol/direct/outbound.js';
 import { buildGeneration } from './build.js';
 import { HostControl } from './control.js';
 import type { Generation } from './generation.js';
@@ -112,6 +119,11 @@ export class Host {
   readonly #retiring = new Set<Generation>();
   #nextId = 1;
   #mode: Mode = 'rule';
+  /** geo downloads: DIRECT before the first generation, then by its rules (as mihomo's tunnel) */
+  readonly #geoDownload: GeoDownload;
+  #geoUpdating = false;
+  /** geo files and category sets kept across reloads while the files do not change */
+  readonly #geoCache = new GeoCache();
   /** the YAML text of the running config, when it came as text (PATCH of ports edits it) */
   #text: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -135,6 +147,9 @@ export class Host {
     // before the first swap, a listener bound by the first reload routes by the generation being
     // swapped in (a connection can arrive between its bind and the swap)
     this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log });
+    const direct = createDirect('DIRECT', { resolver: this.resolver, log, dialer: this.#dialer });
+    const geoOutbound = routedOutbound(async (meta) => (this.#gen ? (await this.#gen.router.route(meta)).outbound : direct));
+    this.#geoDownload = geoDownloader({ log, outbound: () => geoOutbound, ca: this.probeCa });
     this.control = new HostControl(this);
     this.#wireEvents();
   }
@@ -162,7 +177,7 @@ export class Host {
     const host = new Host(opts, opts.log ?? createLogger('silent'));
     try {
       const loaded = host.#load(config);
-      const gen = await host.#build(loaded);
+      const gen = await host.#build(loaded, true);
       await gen.close();
       return loaded;
     } finally {
@@ -288,8 +303,32 @@ export class Host {
     });
   }
 
-  #build(loaded: HostLoadResult): Promise<Generation> {
+  /**
+   * Downloads the geo databases the running rules use again (POST /configs/geo, geo-auto-update)
+   * and, when one changed, reloads the running config so the rules bind to the new data. A bad
+   * download leaves the old file and the running rules as they were.
+   */
+  async updateGeo(): Promise<void> {
+    const gen = this.generation;
+    if (this.#geoUpdating) throw new Error(GEO_UPDATE_SKIP);
+    this.#geoUpdating = true;
+    try {
+      this.log.info('[GEO] Start updating GEO database');
+      const kinds = (gen.geo as GeoDatabases | undefined)?.kinds ?? [];
+      const homeDir = this.#homeDir ?? process.cwd();
+      const changed = await updateGeoFiles(gen.config.geo ?? DEFAULT_GEO_CONFIG, kinds, { homeDir, log: this.log, download: this.#geoDownload });
+      if (changed && this.#gen === gen) await this.reload(this.#text ?? gen.config);
+    } finally {
+      this.#geoUpdating = false;
+    }
+  }
+
+  /** `offline` (-t): nothing is downloaded, a missing geo database is an error */
+  #build(loaded: HostLoadResult, offline = false): Promise<Generation> {
     return buildGeneration(this.#nextId, loaded.config, loaded.rules, {
+      geoDownload: offline ? undefined : this.#geoDownload,
+      geoCache: this.#geoCache,
+      geoUpdate: () => this.updateGeo(),
       ruleDeps: loaded.ruleDeps,
       proxies: this.#registry,
       groups: this.#groups,

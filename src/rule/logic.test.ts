@@ -69,7 +69,7 @@ test('sub-rule errors name the sub-rule', () => {
     code: 'CONFIG',
     message: /^invalid IP-CIDR payload "1\.2\.3\/33".*\(in AND sub-rule "\(IP-CIDR,1\.2\.3\/33\)"\)$/,
   });
-  assert.throws(() => logic('OR', '((GEOIP,CN),(NETWORK,tcp))'), /rule type GEOIP not supported yet/);
+  assert.throws(() => logic('OR', '((DSCP,4),(NETWORK,tcp))'), /rule type DSCP not supported yet/);
   assert.throws(() => logic('OR', '((FOO,x))'), /unknown rule type FOO/);
   assert.throws(() => logic('AND', '((MATCH,x))'), /MATCH is not allowed inside AND/);
 });

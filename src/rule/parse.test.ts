@@ -69,7 +69,7 @@ test('params are ignored by types that take none, as in mihomo', () => {
 });
 
 test('unsupported and unknown types say which', () => {
-  for (const t of ['GEOIP', 'GEOSITE', 'SRC-GEOIP', 'IP-ASN', 'SRC-IP-ASN', 'RULE-SET', 'PROCESS-NAME', 'PROCESS-PATH',
+  for (const t of ['RULE-SET', 'PROCESS-NAME', 'PROCESS-PATH',
     'PROCESS-NAME-REGEX', 'PROCESS-PATH-REGEX', 'UID', 'DSCP', 'SUB-RULE']) {
     assert.throws(() => rule(`${t},x,P`), { code: 'CONFIG', message: `rule type ${t} not supported yet` });
   }

@@ -1,7 +1,11 @@
+import type { GeoData, GeoUse } from '../core/geo.js';
 import type { Rule } from '../core/rule.js';
 import { DomainKeywordRule, DomainRegexRule, DomainRule, DomainSuffixRule } from './domain.js';
+import { GeoIpRule } from './geoip.js';
+import { GeoSiteRule } from './geosite.js';
 import { InNameRule, InTypeRule, InUserRule } from './inbound.js';
 import { IpCidrRule, IpSuffixRule, ipRuleOptions } from './ip.js';
+import { IpAsnRule } from './ipasn.js';
 import { MAX_LOGIC_DEPTH } from './logic-payload.js';
 import { parseLogic, type NestedRuleParser } from './logic.js';
 import { MatchRule } from './match.js';
@@ -22,7 +26,18 @@ export { MAX_LOGIC_DEPTH } from './logic-payload.js';
  * fields before the generation routes, so a rule keeps the object and reads its field when it
  * binds or matches; a rule may not read them while it is being compiled.
  */
-export interface RuleDeps {}
+export interface RuleDeps {
+  /** the geo databases of this load (late-bound: the build sets it once they are read) */
+  geo?: GeoData;
+  /** every geo use compiled with these deps (GEOIP, GEOSITE, IP-ASN…): the build loads what they name and binds them */
+  geoUses?: GeoUse[];
+}
+
+/** Records a rule that needs geo data, for the build to bind; returns it. */
+function geoUse<R extends Rule & GeoUse>(deps: RuleDeps, rule: R, needed = true): R {
+  if (needed) (deps.geoUses ??= []).push(rule);
+  return rule;
+}
 
 /** Builds one rule type from its line; `nested` parses sub-rules of logic rules. */
 type RuleFactory = (line: RuleLineInput, nested: NestedRuleParser, deps: RuleDeps) => Rule;
@@ -48,6 +63,11 @@ const FACTORIES: ReadonlyMap<string, RuleFactory> = new Map<string, RuleFactory>
   ['IN-USER', (l) => new InUserRule(l.payload, l.target)],
   ['IN-NAME', (l) => new InNameRule(l.payload, l.target)],
   ['NETWORK', (l) => new NetworkRule(l.payload, l.target)],
+  ['GEOIP', (l, _n, d) => { const r = new GeoIpRule(l.payload, l.target, ipRuleOptions(l.params), l.raw); return geoUse(d, r, r.needsDatabase); }],
+  ['SRC-GEOIP', (l, _n, d) => { const r = new GeoIpRule(l.payload, l.target, SOURCE, l.raw); return geoUse(d, r, r.needsDatabase); }],
+  ['GEOSITE', (l, _n, d) => geoUse(d, new GeoSiteRule(l.payload, l.target, l.raw))],
+  ['IP-ASN', (l, _n, d) => geoUse(d, new IpAsnRule(l.payload, l.target, ipRuleOptions(l.params), l.raw))],
+  ['SRC-IP-ASN', (l, _n, d) => geoUse(d, new IpAsnRule(l.payload, l.target, SOURCE, l.raw))],
   ['AND', (l, nested) => parseLogic('AND', l, nested)],
   ['OR', (l, nested) => parseLogic('OR', l, nested)],
   ['NOT', (l, nested) => parseLogic('NOT', l, nested)],
@@ -56,7 +76,7 @@ const FACTORIES: ReadonlyMap<string, RuleFactory> = new Map<string, RuleFactory>
 
 /** Types mihomo knows that we do not build yet: reported as such, not as unknown. */
 const NOT_YET: ReadonlySet<string> = new Set([
-  'GEOSITE', 'GEOIP', 'SRC-GEOIP', 'IP-ASN', 'SRC-IP-ASN', 'DSCP', 'PROCESS-NAME',
+  'DSCP', 'PROCESS-NAME',
   'PROCESS-PATH', 'PROCESS-NAME-REGEX', 'PROCESS-PATH-REGEX', 'UID', 'SUB-RULE', 'RULE-SET',
 ]);
 

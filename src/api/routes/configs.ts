@@ -6,7 +6,6 @@ import type { ConfigPatch } from '../../core/control-plane.js';
 import { ApiError, MESSAGES, noContent, readJson, sendJson } from '../http.js';
 import type { Router } from '../router.js';
 import { configJson } from '../shapes.js';
-import { NO_GEO, notProvided } from './system.js';
 
 /** A config sent as `payload` may be large (thousands of proxies); anything beyond is refused. */
 export const CONFIG_BODY_LIMIT = 8 << 20;
@@ -105,5 +104,15 @@ export function configRoutes(router: Router): void {
         noContent(r.res);
       },
     })
-    .add('POST', '/configs/geo', { handle: notProvided(NO_GEO) });
+    .add('POST', '/configs/geo', {
+      handle: async (r) => {
+        try {
+          await r.api.control.updateGeo();
+        } catch (err) {
+          r.api.log.error(`[GEO] update GEO databases failed: ${(err as Error).message}`);
+          throw new ApiError(500, (err as Error).message);
+        }
+        noContent(r.res);
+      },
+    });
 }

@@ -1,7 +1,7 @@
 /** /, /version, /restart and the /upgrade family. */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../core/errors.js';
-import { ApiError, sendJson } from '../http.js';
+import { ApiError, noContent, sendJson } from '../http.js';
 import type { Handler, Router } from '../router.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -12,8 +12,6 @@ export function notProvided(message: string): Handler {
     throw new ApiError(501, message);
   };
 }
-
-export const NO_GEO = 'GEO databases are not supported in clash-ts';
 
 const NO_UPGRADE = 'clash-ts does not download or replace itself: upgrade it with npm';
 
@@ -32,5 +30,16 @@ export function systemRoutes(router: Router): void {
     })
     .add('POST', '/upgrade', { handle: notProvided(NO_UPGRADE) })
     .add('POST', '/upgrade/ui', { handle: notProvided('clash-ts does not download dashboards: put one in the external-ui folder') })
-    .add('POST', '/upgrade/geo', { handle: notProvided(NO_GEO) });
+    // mihomo's /upgrade/geo is the same update as POST /configs/geo (routes/configs.ts)
+    .add('POST', '/upgrade/geo', {
+      handle: async (r) => {
+        try {
+          await r.api.control.updateGeo();
+        } catch (err) {
+          r.api.log.error(`[GEO] update GEO databases failed: ${(err as Error).message}`);
+          throw new ApiError(500, (err as Error).message);
+        }
+        noContent(r.res);
+      },
+    });
 }
