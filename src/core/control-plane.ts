@@ -214,6 +214,8 @@ export interface ConfigPatch {
   readonly port?: number;
   readonly socksPort?: number;
   readonly mixedPort?: number;
+  /** live, as mihomo: AAAA answers on or off (the next reload takes the config's value again) */
+  readonly ipv6?: boolean;
 }
 
 /** What a successful reload reports. */

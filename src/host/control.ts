@@ -173,7 +173,7 @@ export class HostControl implements ControlPlane {
       logLevel: this.#host.log.level,
       allowLan: g.allowLan,
       bindAddress: g.bindAddress,
-      ipv6: g.ipv6,
+      ipv6: this.#host.ipv6,
       port: portOf('DEFAULT-HTTP'),
       socksPort: portOf('DEFAULT-SOCKS'),
       mixedPort: portOf('DEFAULT-MIXED'),
@@ -187,8 +187,10 @@ export class HostControl implements ControlPlane {
     const edits = Object.entries(LISTENER_KEYS).filter(([field]) => patch[field as keyof ConfigPatch] !== undefined);
     if (edits.length > 0) {
       await this.#host.reload(patchedText(this.#host, patch, edits, mode, logLevel));
+      if (patch.ipv6 !== undefined) this.#host.ipv6 = patch.ipv6;
       return;
     }
+    if (patch.ipv6 !== undefined) this.#host.ipv6 = patch.ipv6;
     if (mode !== undefined) this.#host.mode = mode;
     if (logLevel !== undefined) this.#host.log.level = logLevel;
   }

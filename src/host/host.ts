@@ -112,6 +112,7 @@ export class Host {
   readonly #retiring = new Set<Generation>();
   #nextId = 1;
   #mode: Mode = 'rule';
+  #ipv6 = true;
   /** the YAML text of the running config, when it came as text (PATCH of ports edits it) */
   #text: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -200,6 +201,16 @@ export class Host {
     this.#mode = m;
   }
 
+  /** whether names resolve to IPv6 too: the config's `ipv6`, or a PATCH /configs since */
+  get ipv6(): boolean {
+    return this.#ipv6;
+  }
+
+  set ipv6(on: boolean) {
+    this.#ipv6 = on;
+    this.resolver.setIpv6(on);
+  }
+
   /** the started listeners */
   get inbounds(): readonly Inbound[] {
     return this.#listeners.inbounds();
@@ -259,6 +270,7 @@ export class Host {
     this.#mode = config.general.mode;
     this.log.level = config.general.logLevel;
     this.resolver.setIpv6(config.general.ipv6);
+    this.#ipv6 = config.general.ipv6;
     this.#text = loaded.text;
     this.#storeSelections(config);
     pruneSelections(gen, this.selections);
