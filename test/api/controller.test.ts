@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ControllerService } from '../../src/api/service.js';
+import { DashboardStorage, STORAGE_FILE } from '../../src/api/storage-file.js';
 import { STREAM_BUFFER_LIMIT, WsSink } from '../../src/api/streams.js';
 import { createLogger, type LogEntry } from '../../src/common/log.js';
 import { Host } from '../../src/host/host.js';
@@ -222,12 +223,16 @@ describe('REST controller', () => {
     assert.equal(json(await curl([...AUTH, `${base}/storage/zashboard`])), null);
     assert.equal((await curl([...AUTH, '-X', 'PUT', '-d', '{"theme":"dark"}', `${base}/storage/zashboard`])).status, 204);
     assert.deepEqual(json(await curl([...AUTH, `${base}/storage/zashboard`])), { theme: 'dark' });
+    // kept in the home dir: what the next process reads
+    const kept = () => new DashboardStorage(join(home, STORAGE_FILE), createLogger('info', () => {})).get('zashboard');
+    assert.ok(await eventually(() => kept() === '{"theme":"dark"}'), 'persisted');
     assert.equal((await curl([...AUTH, '-X', 'PUT', '-d', '{"theme":', `${base}/storage/zashboard`])).status, 400);
     const big = join(home, 'storage-big.json');
     writeFileSync(big, JSON.stringify('x'.repeat(300 * 1024)));
     assert.equal((await curl([...AUTH, '-X', 'PUT', '--data-binary', `@${big}`, `${base}/storage/big`])).status, 400);
     assert.equal((await curl([...AUTH, '-X', 'DELETE', `${base}/storage/zashboard`])).status, 204);
     assert.equal(json(await curl([...AUTH, `${base}/storage/zashboard`])), null);
+    assert.ok(await eventually(() => kept() === undefined), 'the delete persisted');
     const rs = await curl([...AUTH, '-X', 'POST', `${base}/restart`]);
     assert.deepEqual(json(rs), { status: 'ok' });
     assert.ok(await eventually(() => restarts === 1));
