@@ -6,6 +6,7 @@ import type {
   ConnectionView,
   ControlPlane,
   DelayTest,
+  DialStatsView,
   DnsQueryView,
   GeneralView,
   LogView,
@@ -206,6 +207,14 @@ export class HostControl implements ControlPlane {
 
   async flushDnsCache(): Promise<void> {
     this.#host.resolver.flush();
+  }
+
+  dialStats(): DialStatsView[] {
+    return this.#host.dialStats.views();
+  }
+
+  dnsCacheStats(): { hits: number; misses: number } | undefined {
+    return this.#host.resolver.stats?.();
   }
 
   warmPools(): WarmPoolView[] {

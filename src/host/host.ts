@@ -19,6 +19,7 @@ import { ruleCompiler, type RuleDeps } from '../rule/parse.js';
 import { createSystemDialer } from '../transport/system-dialer.js';
 import { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import type { Mode } from '../tunnel/route.js';
+import { DialStats } from '../tunnel/dial-stats.js';
 import { Tracker } from '../tunnel/tracker.js';
 import { Tunnel } from '../tunnel/tunnel.js';
 import { buildGeneration } from './build.js';
@@ -88,6 +89,8 @@ export class Host {
   readonly selections = new SelectionStore();
   /** every proxy's last URL tests, by name (kept across reloads while the name exists) */
   readonly delays = new DelayHistory();
+  /** the tunnel's dial latencies per proxy (/metrics) */
+  readonly dialStats = new DialStats();
   readonly probeCa: string | Buffer | undefined;
   readonly warmPools: WarmPoolRegistry;
   /** the only surface the API, CLI, library and tests drive the core through */
@@ -135,7 +138,7 @@ export class Host {
     this.#listeners = new ListenerSet(opts.listeners ?? createListenerRegistry(), log);
     // before the first swap, a listener bound by the first reload routes by the generation being
     // swapped in (a connection can arrive between its bind and the swap)
-    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log });
+    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log, dialStats: this.dialStats });
     this.control = new HostControl(this);
     this.#wireEvents();
   }

@@ -340,7 +340,7 @@ describe('REST controller', () => {
     assert.match(metrics.headers['content-type'], /^text\/plain; version=0\.0\.4/);
     assert.match(metrics.body, /clash_connections\{inbound="DEFAULT-MIXED",chain="DIRECT > pick"\} 1/);
     assert.match(metrics.body, /# TYPE clash_upload_bytes_total counter\nclash_upload_bytes_total \d+/);
-    assert.match(metrics.body, /clash_event_loop_delay_seconds\{quantile="0.99"\} /);
+    assert.match(metrics.body, /clash_event_loop_delay_recent_seconds\{quantile="0.99"\} /);
     assert.match(metrics.body, /# TYPE clash_warm_pool_hits_total counter/);
     assert.equal((await curl([`${base}/metrics`])).status, 401);
     assert.equal((await curl([...AUTH, '-X', 'DELETE', `${base}/connections/${c.id}`])).status, 204);
