@@ -120,7 +120,7 @@ describe('zashboard in Chromium against the controller', { timeout: 180_000 }, (
     step('proxies', async () => {
       await go('proxies');
       for (const [name, type] of [
-        ["pick", /Selector · \d+\/2/i],
+        ['pick', /Selector · \d+\/2/i],
         ['fastest', /URLTest · \d+\/2/i],
         ['GLOBAL', /Selector · \d+\/6/i],
       ] as const) {
