@@ -140,6 +140,11 @@ describe('/metrics', { timeout: 120_000 }, () => {
     const first = await curl([...AUTH, `${base}/metrics`]);
     assert.equal(first.status, 200);
     await new Promise((r) => setTimeout(r, 300)); // loop samples for the second scrape
+    // short-lived garbage: young-generation collections the GC histogram must count
+    let keep = 0;
+    for (let i = 0; i < 200_000; i++) keep += new Array(16).fill(i).length;
+    assert.ok(keep > 0);
+    await new Promise((r) => setTimeout(r, 50)); // GC entries are delivered asynchronously
     const r = await curl([...AUTH, `${base}/metrics`]);
     assert.equal(r.status, 200);
     assert.match(r.headers['content-type'], /^text\/plain; version=0\.0\.4/);
@@ -169,6 +174,8 @@ describe('/metrics', { timeout: 120_000 }, () => {
     assert.ok(loop.count > 0, 'event loop samples');
     assert.equal(m.types.get('clash_gc_pause_seconds'), 'histogram');
     for (const kind of ['minor', 'major']) checkHistogram(m.samples, 'clash_gc_pause_seconds', { kind });
+    const minor = checkHistogram(m.samples, 'clash_gc_pause_seconds', { kind: 'minor' });
+    assert.ok(minor.count > 0 && minor.sum > 0 && minor.sum < minor.count, `scavenges counted, each under a second: ${JSON.stringify(minor)}`);
     assert.ok(m.samples.some((s) => s.name === 'clash_event_loop_delay_recent_seconds' && s.labels.quantile === '0.99'));
     // promtool, when installed, agrees that it is valid exposition text
     const tool = promtool();
