@@ -1,6 +1,7 @@
 import type { Logger } from '../common/log.js';
 import type { ControlPlane } from '../core/control-plane.js';
 import type { CorsSettings } from './cors.js';
+import type { DashboardStorage } from './storage-file.js';
 
 /** What the controller serves with; `settings` follow each reload. */
 export interface ApiSettings {
@@ -21,6 +22,6 @@ export interface ApiContext {
   readonly configFile: string | undefined;
   /** POST /restart: re-reads the config file and swaps it in (absent: 501) */
   readonly restart: (() => Promise<void>) | undefined;
-  /** /storage/:key values (bounded; kept for the process's life) */
-  readonly storage: Map<string, string>;
+  /** /storage/:key values (bounded; kept in the home dir) */
+  readonly storage: DashboardStorage;
 }

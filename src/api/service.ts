@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/load.js';
 import { formatAddress, parseHostPort } from '../core/address.js';
@@ -15,6 +15,7 @@ import type { ApiContext, ApiSettings } from './context.js';
 import { Router } from './router.js';
 import { routes } from './routes/index.js';
 import { ApiServer } from './server.js';
+import { DashboardStorage, STORAGE_FILE } from './storage-file.js';
 
 export interface ControllerOptions {
   readonly log: Logger;
@@ -41,7 +42,7 @@ export class ControllerService implements HostService<Config> {
   readonly label = 'controller';
   readonly #o: ControllerOptions;
   readonly #router: Router;
-  readonly #storage = new Map<string, string>();
+  readonly #storage: DashboardStorage;
   #context: ApiContext | undefined;
   #settings: ApiSettings = { secret: '', cors: { allowOrigins: ['*'], allowPrivateNetwork: true }, uiDir: undefined };
   #tcp: Bound | undefined;
@@ -51,6 +52,7 @@ export class ControllerService implements HostService<Config> {
   constructor(o: ControllerOptions) {
     this.#o = o;
     this.#router = routes();
+    this.#storage = new DashboardStorage(join(o.homeDir, STORAGE_FILE), o.log);
   }
 
   /** The control plane to serve; until it is set, requests get 503. */
@@ -136,6 +138,7 @@ export class ControllerService implements HostService<Config> {
     this.#tcp = undefined;
     this.#unix = undefined;
     await Promise.allSettled([tcp?.server.close(), unix?.server.close()]);
+    await this.#storage.settled();
     if (unix) {
       try {
         unlinkSync(unix.key);

@@ -11,6 +11,8 @@ export const STREAM_BUFFER_LIMIT = 512 * 1024;
 export interface StreamSink {
   /** Queues one JSON value; false once the reader is gone or was dropped for falling behind. */
   send(value: unknown): boolean;
+  /** Queues one value already in JSON text (the same bound applies). */
+  sendText(json: string): boolean;
   close(): void;
   /** runs once when the reader goes away (or is dropped) */
   onClose(fn: () => void): void;
@@ -32,12 +34,17 @@ abstract class BoundedSink implements StreamSink {
 
   send(value: unknown): boolean {
     if (this.#closed) return false;
+    return this.sendText(JSON.stringify(value));
+  }
+
+  sendText(json: string): boolean {
+    if (this.#closed) return false;
     if (this.buffered() > STREAM_BUFFER_LIMIT) {
       this.kill(); // a reader this far behind is dropped, never buffered for
       this.gone();
       return false;
     }
-    this.write(JSON.stringify(value) + '\n');
+    this.write(json + '\n');
     return true;
   }
 
@@ -114,9 +121,14 @@ export class WsSink extends BoundedSink {
  * Sends `produce()` now (when `immediate`) and every `ms` until the reader goes; returns the stop.
  */
 export function every(sink: StreamSink, ms: number, produce: () => unknown, immediate = false): () => void {
-  if (immediate) sink.send(produce());
+  return everyText(sink, ms, () => JSON.stringify(produce()), immediate);
+}
+
+/** {@link every} for a producer that returns JSON text itself. */
+export function everyText(sink: StreamSink, ms: number, produce: () => string, immediate = false): () => void {
+  if (immediate) sink.sendText(produce());
   const t = setInterval(() => {
-    if (!sink.send(produce())) clearInterval(t);
+    if (!sink.sendText(produce())) clearInterval(t);
   }, ms);
   sink.onClose(() => clearInterval(t));
   return () => clearInterval(t);

@@ -78,6 +78,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     seq,
     mode: z.enum(['rule', 'global', 'direct']).optional(),
     logLevel: z.enum(['debug', 'info', 'warning', 'error', 'silent']).optional(),
+    ipv6: z.boolean().optional(),
   }),
   /** start or stop forwarding log entries (`log` messages) */
   z.object({ type: z.literal('logs'), on: z.boolean() }),

@@ -216,7 +216,7 @@ class Primary implements ClusterControl {
           ...(this.#opts.homeDir !== undefined && { homeDir: this.#opts.homeDir }),
         });
         // mode and log level patched live since the last reload
-        this.#send(slot.worker, { type: 'patch', seq: this.#seq++, mode: this.#view.mode, logLevel: this.#view.log.level });
+        this.#send(slot.worker, { type: 'patch', seq: this.#seq++, mode: this.#view.mode, logLevel: this.#view.log.level, ipv6: this.#view.ipv6 });
         if (this.#logListeners.size > 0) this.#send(slot.worker, { type: 'logs', on: true });
         break;
       case 'ready':
@@ -432,10 +432,11 @@ class Primary implements ClusterControl {
       // the view host edits the text and validates it; every worker then reloads the same text
       await this.#view.control.patchConfig(patch);
       await this.#reloadWorkers(this.#view.configText ?? this.#yaml);
-      return;
+      if (patch.ipv6 === undefined) return;
     }
-    await this.#view.control.patchConfig({ mode, logLevel });
-    const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'patch', seq, mode, logLevel }));
+    const ipv6 = patch.ipv6;
+    await this.#view.control.patchConfig({ mode, logLevel, ipv6 });
+    const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'patch', seq, mode, logLevel, ipv6 }));
     if (!a.ok) throw new Error(`patch failed in ${a.messages.join('; ')}`);
   }
 

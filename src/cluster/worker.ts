@@ -99,7 +99,7 @@ export class ClusterWorker {
       case 'patch':
         try {
           if (!c) throw new Error('worker has no running config');
-          await c.patchConfig({ mode: m.mode, logLevel: m.logLevel });
+          await c.patchConfig({ mode: m.mode, logLevel: m.logLevel, ipv6: m.ipv6 });
           return this.#ack(m.seq, true);
         } catch (err) {
           return this.#ack(m.seq, false, { message: errorMessage(err) });

@@ -91,6 +91,23 @@ export interface ControlPlane {
   flushDnsCache(): Promise<void>;
   /** the warm pools' counters (in a cluster: the primary's own, which dials only URL tests) */
   warmPools(): WarmPoolView[];
+  /** the tunnel's dial latencies per leaf proxy, for /metrics (absent: not reported) */
+  dialStats?(): DialStatsView[];
+  /** the resolver's cache hits and misses since start, for /metrics (absent: not reported) */
+  dnsCacheStats?(): { hits: number; misses: number } | undefined;
+}
+
+/** Dial latencies through one proxy (or `other`): a Prometheus histogram in seconds. */
+export interface DialStatsView {
+  readonly proxy: string;
+  /** upper bounds in seconds, ascending */
+  readonly bounds: readonly number[];
+  /** cumulative counts per bound, then +Inf */
+  readonly cumulative: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+  /** dials that failed */
+  readonly failures: number;
 }
 
 /** One warm pool's counters, for /metrics. */
@@ -249,6 +266,8 @@ export interface ConfigPatch {
   readonly port?: number;
   readonly socksPort?: number;
   readonly mixedPort?: number;
+  /** live, as mihomo: AAAA answers on or off (the next reload takes the config's value again) */
+  readonly ipv6?: boolean;
 }
 
 /** What a successful reload reports. */

@@ -9,4 +9,6 @@ export interface Resolver {
   resolve6(host: string, signal?: AbortSignal): Promise<string[]>;
   /** One IP for rule matching (IPv4 first, as mihomo); undefined when the name does not resolve. */
   resolveIp(host: string, signal?: AbortSignal): Promise<string | undefined>;
+  /** answers served from the cache (hits) and names that had to be asked (misses), since start */
+  stats?(): { hits: number; misses: number };
 }

@@ -63,6 +63,7 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
   const inflight = new Map<string, Promise<readonly string[]>>();
   let closed = false;
   let ipv6 = opts.ipv6;
+  const stats = { hits: 0, misses: 0 };
 
   function query(family: Family, name: string): Promise<readonly string[]> {
     const key = `${family}:${name}`;
@@ -116,7 +117,11 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
     if (closed) throw new ProxyError('RESOLVE_FAILED', `resolve ${name}: resolver closed`);
     const key = `${family}:${name}`;
     const cached = cache.get(key, Date.now());
-    if (cached) return cached.slice();
+    if (cached) {
+      stats.hits++;
+      return cached.slice();
+    }
+    stats.misses++;
     const ips = await withSignal(query(family, name), signal, name);
     return ips.slice();
   }
@@ -141,6 +146,7 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
       if (signal?.aborted) throw abortError(host, signal);
       return six[0];
     },
+    stats: () => ({ ...stats }),
     setIpv6(on) {
       ipv6 = on;
     },

@@ -6,6 +6,7 @@ import type {
   ConnectionView,
   ControlPlane,
   DelayTest,
+  DialStatsView,
   DnsQueryView,
   GeneralView,
   LogView,
@@ -214,7 +215,7 @@ export class HostControl implements ControlPlane {
       logLevel: this.#host.log.level,
       allowLan: g.allowLan,
       bindAddress: g.bindAddress,
-      ipv6: g.ipv6,
+      ipv6: this.#host.ipv6,
       port: portOf('DEFAULT-HTTP'),
       socksPort: portOf('DEFAULT-SOCKS'),
       mixedPort: portOf('DEFAULT-MIXED'),
@@ -228,8 +229,10 @@ export class HostControl implements ControlPlane {
     const edits = Object.entries(LISTENER_KEYS).filter(([field]) => patch[field as keyof ConfigPatch] !== undefined);
     if (edits.length > 0) {
       await this.#host.reload(patchedText(this.#host, patch, edits, mode, logLevel));
+      if (patch.ipv6 !== undefined) this.#host.ipv6 = patch.ipv6;
       return;
     }
+    if (patch.ipv6 !== undefined) this.#host.ipv6 = patch.ipv6;
     if (mode !== undefined) this.#host.mode = mode;
     if (logLevel !== undefined) this.#host.log.level = logLevel;
   }
@@ -245,6 +248,14 @@ export class HostControl implements ControlPlane {
 
   async flushDnsCache(): Promise<void> {
     this.#host.resolver.flush();
+  }
+
+  dialStats(): DialStatsView[] {
+    return this.#host.dialStats.views();
+  }
+
+  dnsCacheStats(): { hits: number; misses: number } | undefined {
+    return this.#host.resolver.stats?.();
   }
 
   warmPools(): WarmPoolView[] {

@@ -19,6 +19,7 @@ import { ruleCompiler, type RuleDeps } from '../rule/parse.js';
 import { createSystemDialer } from '../transport/system-dialer.js';
 import { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import type { Mode } from '../tunnel/route.js';
+import { DialStats } from '../tunnel/dial-stats.js';
 import { Tracker } from '../tunnel/tracker.js';
 import { Tunnel } from '../tunnel/tunnel.js';
 import { DEFAULT_GEO_CONFIG } from '../config/geo.js';
@@ -95,6 +96,8 @@ export class Host {
   readonly selections = new SelectionStore();
   /** every proxy's last URL tests, by name (kept across reloads while the name exists) */
   readonly delays = new DelayHistory();
+  /** the tunnel's dial latencies per proxy (/metrics) */
+  readonly dialStats = new DialStats();
   readonly probeCa: string | Buffer | undefined;
   readonly warmPools: WarmPoolRegistry;
   /** the only surface the API, CLI, library and tests drive the core through */
@@ -124,6 +127,7 @@ export class Host {
   #geoUpdating = false;
   /** geo files and category sets kept across reloads while the files do not change */
   readonly #geoCache = new GeoCache();
+  #ipv6 = true;
   /** the YAML text of the running config, when it came as text (PATCH of ports edits it) */
   #text: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -146,7 +150,7 @@ export class Host {
     this.#listeners = new ListenerSet(opts.listeners ?? createListenerRegistry(), log);
     // before the first swap, a listener bound by the first reload routes by the generation being
     // swapped in (a connection can arrive between its bind and the swap)
-    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log });
+    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log, dialStats: this.dialStats });
     const direct = createDirect('DIRECT', { resolver: this.resolver, log, dialer: this.#dialer });
     const geoOutbound = routedOutbound(async (meta) => (this.#gen ? (await this.#gen.router.route(meta)).outbound : direct));
     this.#geoDownload = geoDownloader({ log, outbound: () => geoOutbound, ca: this.probeCa });
@@ -215,6 +219,16 @@ export class Host {
     this.#mode = m;
   }
 
+  /** whether names resolve to IPv6 too: the config's `ipv6`, or a PATCH /configs since */
+  get ipv6(): boolean {
+    return this.#ipv6;
+  }
+
+  set ipv6(on: boolean) {
+    this.#ipv6 = on;
+    this.resolver.setIpv6(on);
+  }
+
   /** the started listeners */
   get inbounds(): readonly Inbound[] {
     return this.#listeners.inbounds();
@@ -274,6 +288,7 @@ export class Host {
     this.#mode = config.general.mode;
     this.log.level = config.general.logLevel;
     this.resolver.setIpv6(config.general.ipv6);
+    this.#ipv6 = config.general.ipv6;
     this.#text = loaded.text;
     this.#storeSelections(config);
     pruneSelections(gen, this.selections);

@@ -3,6 +3,7 @@ import type { Logger } from '../common/log.js';
 import { errorMessage, hasCode, ProxyError } from '../core/errors.js';
 import type { ConnectionHandler, TcpReply, UdpWriteBack } from '../core/inbound.js';
 import type { Metadata } from '../core/metadata.js';
+import type { DialStats } from './dial-stats.js';
 import { dialErrorLine, routeLine } from './log-line.js';
 import { NatTable } from './nat.js';
 import { pipe, type PipeOptions } from './pipe.js';
@@ -20,6 +21,8 @@ export interface TunnelOptions {
   readonly tcpIdleTimeoutMs?: number;
   /** UDP session idle timeout (mihomo: 60 s) */
   readonly udpTimeoutMs?: number;
+  /** TCP dial latencies per leaf proxy (/metrics) */
+  readonly dialStats?: DialStats;
 }
 
 const DEFAULT_TCP_IDLE_MS = 10 * 60_000;
@@ -39,8 +42,10 @@ export class Tunnel implements ConnectionHandler {
   readonly #log: Logger;
   readonly #idleMs: number;
   readonly #nat: NatTable;
+  readonly #dialStats: DialStats | undefined;
 
   constructor(opts: TunnelOptions) {
+    this.#dialStats = opts.dialStats;
     this.#routing = opts.routing;
     this.#tracker = opts.tracker;
     this.#log = opts.log;
@@ -96,12 +101,17 @@ export class Tunnel implements ConnectionHandler {
       return;
     }
     let remote: Duplex;
+    const dialStart = this.#dialStats ? performance.now() : 0;
     try {
       remote = await route.outbound.dialTcp(meta, { signal: abort.signal });
       reportDial(route);
+      this.#dialStats?.dialed(route.outbound.name, performance.now() - dialStart);
     } catch (err) {
       conn.off('close', onClientGone);
-      if (!abort.signal.aborted) reportDial(route, err);
+      if (!abort.signal.aborted) {
+        reportDial(route, err);
+        if (!hasCode(err, 'REJECTED')) this.#dialStats?.failed(route.outbound.name);
+      }
       if (hasCode(err, 'REJECTED')) this.#logRoute(meta, route, router.mode);
       else if (abort.signal.aborted) this.#log.debug(dialErrorLine('TCP', meta, route, 'client closed'));
       else this.#log.warn(dialErrorLine('TCP', meta, route, errorMessage(err)));

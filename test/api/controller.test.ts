@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ControllerService } from '../../src/api/service.js';
+import { DashboardStorage, STORAGE_FILE } from '../../src/api/storage-file.js';
 import { STREAM_BUFFER_LIMIT, WsSink } from '../../src/api/streams.js';
 import { createLogger, type LogEntry } from '../../src/common/log.js';
 import { Host } from '../../src/host/host.js';
@@ -222,12 +223,16 @@ describe('REST controller', () => {
     assert.equal(json(await curl([...AUTH, `${base}/storage/zashboard`])), null);
     assert.equal((await curl([...AUTH, '-X', 'PUT', '-d', '{"theme":"dark"}', `${base}/storage/zashboard`])).status, 204);
     assert.deepEqual(json(await curl([...AUTH, `${base}/storage/zashboard`])), { theme: 'dark' });
+    // kept in the home dir: what the next process reads
+    const kept = () => new DashboardStorage(join(home, STORAGE_FILE), createLogger('info', () => {})).get('zashboard');
+    assert.ok(await eventually(() => kept() === '{"theme":"dark"}'), 'persisted');
     assert.equal((await curl([...AUTH, '-X', 'PUT', '-d', '{"theme":', `${base}/storage/zashboard`])).status, 400);
     const big = join(home, 'storage-big.json');
     writeFileSync(big, JSON.stringify('x'.repeat(300 * 1024)));
     assert.equal((await curl([...AUTH, '-X', 'PUT', '--data-binary', `@${big}`, `${base}/storage/big`])).status, 400);
     assert.equal((await curl([...AUTH, '-X', 'DELETE', `${base}/storage/zashboard`])).status, 204);
     assert.equal(json(await curl([...AUTH, `${base}/storage/zashboard`])), null);
+    assert.ok(await eventually(() => kept() === undefined), 'the delete persisted');
     const rs = await curl([...AUTH, '-X', 'POST', `${base}/restart`]);
     assert.deepEqual(json(rs), { status: 'ok' });
     assert.ok(await eventually(() => restarts === 1));
@@ -337,7 +342,7 @@ describe('REST controller', () => {
     assert.match(metrics.headers['content-type'], /^text\/plain; version=0\.0\.4/);
     assert.match(metrics.body, /clash_connections\{inbound="DEFAULT-MIXED",chain="DIRECT > pick"\} 1/);
     assert.match(metrics.body, /# TYPE clash_upload_bytes_total counter\nclash_upload_bytes_total \d+/);
-    assert.match(metrics.body, /clash_event_loop_delay_seconds\{quantile="0.99"\} /);
+    assert.match(metrics.body, /clash_event_loop_delay_recent_seconds\{quantile="0.99"\} /);
     assert.match(metrics.body, /# TYPE clash_warm_pool_hits_total counter/);
     assert.equal((await curl([`${base}/metrics`])).status, 401);
     assert.equal((await curl([...AUTH, '-X', 'DELETE', `${base}/connections/${c.id}`])).status, 204);
@@ -352,6 +357,26 @@ describe('REST controller', () => {
     assert.equal(json(r).name, 'pick');
   });
 
+  test('PATCH ipv6 applies live (AAAA answers stop and resume), GET /configs shows it, a PATCH that reloads keeps it', async () => {
+    const patch = (body: string) => curl([...AUTH, '-X', 'PATCH', '-d', body, `${base}/configs`]);
+    const aaaa = async () => json(await curl([...AUTH, `${base}/dns/query?name=::1&type=AAAA`])).Answer;
+    assert.equal(json(await curl([...AUTH, `${base}/configs`])).ipv6, true);
+    assert.deepEqual((await aaaa()).map((a: any) => a.data), ['::1']);
+    const gen = host.generation.id;
+    assert.equal((await patch('{"ipv6":false}')).status, 204);
+    assert.equal(host.generation.id, gen, 'no reload');
+    assert.equal(json(await curl([...AUTH, `${base}/configs`])).ipv6, false);
+    assert.equal(await aaaa(), undefined);
+    assert.deepEqual(await host.resolver.resolve6('::1'), []);
+    // with a port in the same PATCH (a reload of the patched text), ipv6 stays as patched
+    assert.equal((await patch(`{"ipv6":false,"mixed-port":${mixed},"allow-lan":true}`)).status, 204);
+    assert.equal(json(await curl([...AUTH, `${base}/configs`])).ipv6, false);
+    assert.equal((await patch('{"ipv6":true,"allow-lan":false}')).status, 204);
+    assert.equal(json(await curl([...AUTH, `${base}/configs`])).ipv6, true);
+    assert.deepEqual((await aaaa()).map((a: any) => a.data), ['::1']);
+    assert.equal((await patch('{"ipv6":"no"}')).status, 400);
+  });
+
   test('PATCH mode and log level live; PUT /configs reloads (payload, path) with live tunnels intact; a new address rebinds', async () => {
     const tunnels = await Promise.all(Array.from({ length: 20 }, () => HashedTunnel.open(mixed, echo.port)));
     const rounds = async () => {
@@ -359,24 +384,25 @@ describe('REST controller', () => {
     };
     await rounds();
     const patch = (body: string) => curl([...AUTH, '-X', 'PATCH', '-d', body, `${base}/configs`]);
+    const g0 = host.generation.id;
     assert.equal((await patch('{"mode":"Global","log-level":"warning"}')).status, 204);
     let cfg = json(await curl([...AUTH, `${base}/configs`]));
     assert.equal(cfg.mode, 'global');
     assert.equal(cfg['log-level'], 'warning');
     assert.equal(cfg['mixed-port'], mixed);
     assert.equal((await patch(`{"mode":"rule","log-level":"info","mixed-port":${mixed},"allow-lan":false}`)).status, 204);
-    assert.equal(host.generation.id, 1, 'unchanged ports need no reload');
+    assert.equal(host.generation.id, g0, 'unchanged ports need no reload');
     const during = rounds();
     const put = await curl([...AUTH, '-X', 'PUT', '-d', JSON.stringify({ payload: config({ rule: `  - DST-PORT,${webPort},REJECT` }) }), `${base}/configs?force=true`]);
     assert.equal(put.status, 204, put.body);
     await during;
     await rounds();
-    assert.equal(host.generation.id, 2);
+    assert.equal(host.generation.id, g0 + 1);
     assert.ok(json(await curl([...AUTH, `${base}/rules`])).rules.some((r: any) => r.payload === String(webPort)));
     // from a file in the home dir
     writeFileSync(join(home, 'config.yaml'), config());
     assert.equal((await curl([...AUTH, '-X', 'PUT', '-d', '{}', `${base}/configs`])).status, 204);
-    assert.equal(host.generation.id, 3);
+    assert.equal(host.generation.id, g0 + 2);
     assert.equal((await curl([...AUTH, '-X', 'PUT', '-d', JSON.stringify({ path: join(home, 'config.yaml') }), `${base}/configs`])).status, 204);
     await rounds();
     for (const t of tunnels) assert.deepEqual(t.verify().ok, true);

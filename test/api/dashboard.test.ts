@@ -50,7 +50,8 @@ describe('yacd-meta in Chromium against the controller', { timeout: 120_000 }, (
       'proxies:',
       '  - { name: far-away, type: ss, server: 127.0.0.1, port: 1, cipher: aes-128-gcm, password: x }',
       'proxy-groups:',
-      '  - { name: pick, type: select, proxies: [DIRECT, far-away] }',
+      // a loopback health-check URL (a group's default is on the internet)
+      `  - { name: pick, type: select, proxies: [DIRECT, far-away], url: "http://127.0.0.1:${echo.port}/" }`,
       'rules:',
       `  - DST-PORT,${echo.port},DIRECT`,
       '  - DOMAIN-SUFFIX,example.test,pick',
@@ -60,6 +61,8 @@ describe('yacd-meta in Chromium against the controller', { timeout: 120_000 }, (
     host = await Host.start(yaml, { log, services: [ctl] });
     ctl.serve(host.control);
     browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'clash-ts-chromium-')), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    // nothing leaves loopback but the controller
+    await browser.route('**/*', (route) => (route.request().url().startsWith(`http://127.0.0.1:${api}/`) ? route.continue() : route.abort()));
     page = await browser.newPage();
   });
   after(async () => {

@@ -155,6 +155,12 @@ describe('cluster control (workers: 2)', () => {
     // mode changes live in every worker
     await control.patchConfig({ mode: 'direct' });
     assert.equal(control.config().mode, 'direct');
+    // ipv6 too: every worker acknowledges the patch (a refusal would reject)
+    await control.patchConfig({ ipv6: false });
+    assert.equal(control.config().ipv6, false);
+    assert.deepEqual((await control.dnsQuery('::1', 'AAAA')).answers, []);
+    await control.patchConfig({ ipv6: true });
+    assert.deepEqual((await control.dnsQuery('::1', 'AAAA')).answers, ['::1']);
     await control.reload(baseYaml);
     assert.deepEqual(await refusals(), new Set([2]), 'back to the first rules, REJECT still selected');
     assert.equal(await control.select('sel', 'DIRECT'), true);

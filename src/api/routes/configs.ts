@@ -68,8 +68,8 @@ export function configRoutes(router: Router): void {
           ...(b.port !== undefined && { port: b.port }),
           ...(b['socks-port'] !== undefined && { socksPort: b['socks-port'] }),
           ...(b['mixed-port'] !== undefined && { mixedPort: b['mixed-port'] }),
+          ...(b.ipv6 !== undefined && { ipv6: b.ipv6 }),
         };
-        if (b.ipv6 !== undefined) r.api.log.warn('PATCH /configs: ipv6 cannot be changed live yet, ignored');
         // a port the config already has needs no reload (dashboards send the whole form back)
         const now = r.api.control.config();
         const same =
@@ -78,7 +78,7 @@ export function configRoutes(router: Router): void {
           (patch.mixedPort === undefined || patch.mixedPort === now.mixedPort) &&
           (patch.allowLan === undefined || patch.allowLan === now.allowLan) &&
           (patch.bindAddress === undefined || patch.bindAddress === now.bindAddress);
-        await r.api.control.patchConfig(same ? { mode: patch.mode, logLevel: patch.logLevel } : patch);
+        await r.api.control.patchConfig(same ? { mode: patch.mode, logLevel: patch.logLevel, ipv6: patch.ipv6 } : patch);
         noContent(r.res);
       },
     })

@@ -1,10 +1,8 @@
-/** /storage/:key: a dashboard's settings (zashboard syncs them here), bounded and kept in memory. */
+/** /storage/:key: a dashboard's settings (zashboard syncs them here), bounded, kept in the home dir (storage-file.ts). */
 import { ApiError, MESSAGES, noContent, readBody, sendJson } from '../http.js';
 import type { Router } from '../router.js';
+import { STORAGE_KEY as KEY, STORAGE_MAX_KEYS, STORAGE_MAX_VALUE } from '../storage-file.js';
 
-export const STORAGE_MAX_KEYS = 64;
-export const STORAGE_MAX_VALUE = 256 * 1024;
-const KEY = /^[A-Za-z0-9._-]{1,128}$/;
 
 function keyOf(k: string): string {
   if (!KEY.test(k)) throw new ApiError(400, 'storage keys are 1-128 letters, digits, dots, dashes or underscores');
