@@ -47,13 +47,18 @@ export interface ControlPlane {
 
   /** the compiled rules, in order */
   rules(): RuleView[];
-  /** proxy and rule providers (proxy-providers of the running config; rule providers not yet) */
+  /** proxy and rule providers of the running config */
   providers(): ProviderView[];
   /**
    * Updates a proxy-provider now (http: fetch; file: re-read). Resolves false for no such
    * provider; rejects with the reason when the update failed (its proxies stay as they were).
    */
   updateProvider(name: string): Promise<boolean>;
+  /**
+   * Updates a rule-provider now (http: fetch; file: re-read; inline: its time). Resolves false
+   * for no such provider; rejects with the reason when the update failed (its set stays).
+   */
+  updateRuleProvider(name: string): Promise<boolean>;
 
   /** the running config's general settings */
   config(): GeneralView;
@@ -137,6 +142,8 @@ export interface ConnectionView {
   readonly download: number;
   /** the cluster worker that carries it (cluster only) */
   readonly worker?: number;
+  /** the local process owning the client socket, when a lookup ran (find-process-mode) */
+  readonly process?: { readonly name: string; readonly path: string; readonly uid: number };
 }
 
 /** Bytes moved. */
@@ -186,6 +193,14 @@ export interface ProviderView {
   readonly updatedAt: number;
   /** proxy providers: the names of its proxies now, in order */
   readonly proxies?: readonly string[];
+  /** rule providers: mihomo's behavior name (Domain, IPCIDR, Classical) */
+  readonly behavior?: string;
+  /** rule providers: mihomo's format name (YamlRule, TextRule, MrsRule; '' for inline) */
+  readonly format?: string;
+  /** rule providers: entries in the current set */
+  readonly ruleCount?: number;
+  /** inline rule providers: the entries as written */
+  readonly payload?: readonly string[];
   /** from the subscription's `Subscription-Userinfo` header (bytes; Expire in epoch seconds) */
   readonly subscriptionInfo?: { readonly Upload: number; readonly Download: number; readonly Total: number; readonly Expire: number };
 }

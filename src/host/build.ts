@@ -19,6 +19,11 @@ import type { OutboundDeps, ProxyRegistry } from '../protocol/registry.js';
 import { createReject, createRejectDrop } from '../protocol/reject/outbound.js';
 import { RuleEngine } from '../rule/engine.js';
 import { parseRule, type RuleDeps } from '../rule/parse.js';
+import { ProcessFinder } from '../rule/process-lookup.js';
+import { classicalCompiler } from '../rule-provider/classical.js';
+import { RuleProvider } from '../rule-provider/provider.js';
+import { RuleProviderSet } from '../rule-provider/registry.js';
+import { compileScope } from '../rule-provider/scope.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
 import { Generation } from './generation.js';
@@ -126,6 +131,29 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     }
   }
 
+  // rule-providers: built now (inline ones load now), files and fetches once the generation starts
+  if (rules === undefined) compileScope(config, deps.ruleDeps, issues);
+  const ruleProviders: RuleProvider[] = [];
+  for (const rc of config.ruleProviders) {
+    try {
+      const rp = new RuleProvider(rc, {
+        log: deps.log,
+        lookup,
+        homeDir: deps.homeDir ?? process.cwd(),
+        classical: classicalCompiler(deps.ruleDeps),
+        fetchTimeoutMs: deps.providerFetchTimeoutMs,
+      });
+      ruleProviders.push(rp);
+      components.push(rp);
+    } catch (err) {
+      issues.push({ path: rc.path, line: rc.line, message: `rule-provider "${rc.name}": ${errorMessage(err)}` });
+    }
+  }
+  const ruleSets = new RuleProviderSet(ruleProviders);
+  const processes = new ProcessFinder(config.findProcessMode);
+  deps.ruleDeps.ruleSets = ruleSets;
+  deps.ruleDeps.processes = processes;
+
   let compiled: readonly Rule[] = rules ?? [];
   if (rules === undefined) {
     const out: Rule[] = [];
@@ -141,8 +169,9 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     issues.push({ path: 'rules', message: `${rules.length} compiled rules for ${config.rules.length} lines` });
   }
 
-  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, components, warmPools, log: deps.log });
+  const inspect = config.findProcessMode === 'always' ? (m: Parameters<ProcessFinder['find']>[0]) => void processes.find(m) : undefined;
+  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver, ...(inspect && { inspect }) });
+  const gen = new Generation({ id, config, outbounds, providers, ruleSets, rules: compiled, router, components, warmPools, log: deps.log });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

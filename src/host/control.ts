@@ -23,7 +23,7 @@ import { isGroup } from '../core/outbound.js';
 import { ExpectedStatus } from '../health/expected-status.js';
 import { recordedProbe, type ProbeOptions } from '../health/probe.js';
 import type { Host } from './host.js';
-import { connectionView, providerViews, proxyView, proxyViews, ruleViews, selectIn, updateProviderIn } from './views.js';
+import { connectionView, providerViews, proxyView, proxyViews, ruleProviderViews, ruleViews, selectIn, updateProviderIn, updateRuleProviderIn } from './views.js';
 
 /** Log levels in increasing severity. */
 export const LOG_RANK: Record<LogViewLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -157,11 +157,15 @@ export class HostControl implements ControlPlane {
   }
 
   providers(): ProviderView[] {
-    return providerViews(this.#host.generation);
+    return [...providerViews(this.#host.generation), ...ruleProviderViews(this.#host.generation)];
   }
 
   updateProvider(name: string): Promise<boolean> {
     return updateProviderIn(this.#host.generation, name);
+  }
+
+  updateRuleProvider(name: string): Promise<boolean> {
+    return updateRuleProviderIn(this.#host.generation, name);
   }
 
   config(): GeneralView {

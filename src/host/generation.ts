@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Rule } from '../core/rule.js';
+import { RuleProviderSet } from '../rule-provider/registry.js';
 import type { WarmPoolScope } from '../transport/warm-pool-registry.js';
 import type { Router } from '../tunnel/route.js';
 import type { RoutingTable } from '../tunnel/routing.js';
@@ -17,6 +18,8 @@ export interface GenerationParts {
   readonly outbounds: ReadonlyMap<string, Outbound>;
   /** its proxy-providers by name (also among its components) */
   readonly providers?: ReadonlyMap<string, ProxyProvider>;
+  /** its rule-providers (also among its components): RULE-SET rules and DNS `rule-set:` keys ask them */
+  readonly ruleSets?: RuleProviderSet;
   readonly rules: readonly Rule[];
   readonly router: Router;
   /** timers and files of its own (health checks, providers…), started with it, closed at retirement */
@@ -37,6 +40,8 @@ export class Generation implements RoutingTable {
   readonly config: Config;
   readonly outbounds: ReadonlyMap<string, Outbound>;
   readonly providers: ReadonlyMap<string, ProxyProvider>;
+  /** its rule-providers by name (core/geo.ts RuleSets) */
+  readonly ruleSets: RuleProviderSet;
   readonly rules: readonly Rule[];
   readonly router: Router;
   readonly components: readonly Component[];
@@ -55,6 +60,7 @@ export class Generation implements RoutingTable {
     this.config = p.config;
     this.outbounds = p.outbounds;
     this.providers = p.providers ?? new Map();
+    this.ruleSets = p.ruleSets ?? new RuleProviderSet([]);
     this.rules = p.rules;
     this.router = p.router;
     this.components = p.components;
