@@ -26,22 +26,18 @@ const PROC = '/proc';
 function procHex(ip: string): { v4?: string; v6: string } | undefined {
   const w = ipWords(ip);
   if (!w) return undefined;
+  // each 32-bit word as the kernel prints it: its network-order bytes read as a little-endian number
   const le = (x: number) => {
     const b = Buffer.alloc(4);
     b.writeUInt32LE(x >>> 0);
     return b.toString('hex').toUpperCase();
   };
-  const be = (x: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(x >>> 0);
-    return b;
-  };
   if (w.length === 1) {
     // an IPv4 client of a dual-stack socket shows in tcp6 as ::ffff:a.b.c.d
-    const v4 = le(be(w[0]).readUInt32LE(0));
+    const v4 = le(w[0]);
     return { v4, v6: `0000000000000000FFFF0000${v4}` };
   }
-  return { v6: [...w].map((x) => le(be(x).readUInt32LE(0))).join('') };
+  return { v6: [...w].map(le).join('') };
 }
 
 const ANY4 = '00000000';
