@@ -1,4 +1,5 @@
 import type { DomainSet } from '../core/geo.js';
+import { DomainTable, EXACT, UNDER } from './domain-table.js';
 
 /** A node of the wildcard label trie (entries with a `*` label, rare in real sets). */
 interface WildNode {
@@ -15,14 +16,32 @@ interface WildNode {
  * strategy's own check). undefined = valid.
  */
 export function invalidDomainEntry(entry: string): string | undefined {
-  if (entry === '') return 'empty';
-  if (entry.endsWith('.')) return 'trailing dot';
-  if (/^\s|\s$/.test(entry)) return 'white space';
-  if (entry.includes('/')) return 'slash';
-  const labels = entry.split('.');
-  if (labels.length === 1 && labels[0] === '') return 'empty';
-  for (let i = 1; i < labels.length; i++) if (labels[i] === '') return 'empty label';
+  const n = entry.length;
+  if (n === 0) return 'empty';
+  const last = entry.charCodeAt(n - 1);
+  if (last === 0x2e) return 'trailing dot';
+  if (isSpace(entry.charCodeAt(0)) || isSpace(last)) return 'white space';
+  if (n === 1 && entry === '.') return 'empty';
+  for (let i = 0; i < n; i++) {
+    const c = entry.charCodeAt(i);
+    if (c === 0x2f) return 'slash';
+    // an empty label: two dots in a row (a leading dot is the `.x` form)
+    if (c === 0x2e && i + 1 < n && entry.charCodeAt(i + 1) === 0x2e) return 'empty label';
+  }
   return undefined;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** true when every character is ASCII and none is upper case */
+function plainLower(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || (c >= 0x41 && c <= 0x5a)) return false;
+  }
+  return true;
 }
 
 /**
@@ -35,8 +54,10 @@ export function invalidDomainEntry(entry: string): string | undefined {
  * holds `*` entries).
  */
 export class HashedDomainSet implements DomainSet {
+  /** ASCII names: exact (EXACT) and those whose strict subdomains match (UNDER) */
+  readonly #table = new DomainTable();
+  /** the rare non-ASCII names (a punycode failure kept as text) */
   readonly #exact = new Set<string>();
-  /** names whose strict subdomains match */
   readonly #under = new Set<string>();
   #wild: WildNode | undefined;
   #count = 0;
@@ -50,21 +71,17 @@ export class HashedDomainSet implements DomainSet {
   insert(raw: string): string | undefined {
     const why = invalidDomainEntry(raw);
     if (why !== undefined) return why;
-    const entry = raw.toLowerCase();
+    const entry = plainLower(raw) ? raw : raw.toLowerCase();
     this.#count++;
-    if (entry.startsWith('+.')) {
-      this.#add(entry.slice(2), false);
-      this.#add(entry.slice(2), true);
-    } else if (entry.startsWith('.')) {
-      this.#add(entry.slice(1), true);
-    } else {
-      this.#add(entry, false);
-    }
+    const c0 = entry.charCodeAt(0);
+    if (c0 === 0x2b /* + */ && entry.charCodeAt(1) === 0x2e) this.#add(entry.slice(2), EXACT | UNDER);
+    else if (c0 === 0x2e) this.#add(entry.slice(1), UNDER);
+    else this.#add(entry, EXACT);
     return undefined;
   }
 
-  #add(name: string, under: boolean): void {
-    if (name === '*' || name.startsWith('*.') || name.includes('.*.') || name.endsWith('.*')) {
+  #add(name: string, flags: number): void {
+    if (name.indexOf('*') >= 0 && (name === '*' || name.startsWith('*.') || name.includes('.*.') || name.endsWith('.*'))) {
       let node = (this.#wild ??= {});
       const labels = name.split('.');
       for (let i = labels.length - 1; i >= 0; i--) {
@@ -73,16 +90,21 @@ export class HashedDomainSet implements DomainSet {
         if (!next) node.children.set(labels[i], (next = {}));
         node = next;
       }
-      if (under) node.deep = true;
-      else node.end = true;
+      if (flags & UNDER) node.deep = true;
+      if (flags & EXACT) node.end = true;
       return;
     }
-    (under ? this.#under : this.#exact).add(name);
+    if (name.length <= 0xffff && plainLower(name)) this.#table.add(name, flags);
+    else {
+      if (flags & EXACT) this.#exact.add(name);
+      if (flags & UNDER) this.#under.add(name);
+    }
   }
 
   has(domain: string): boolean {
     const name = domain.length > 0 && domain.charCodeAt(domain.length - 1) === 0x2e ? domain.slice(0, -1) : domain;
     if (name === '') return false;
+    if (this.#table.matches(name)) return true;
     if (this.#exact.has(name)) return true;
     const under = this.#under;
     if (under.size > 0) {
@@ -100,6 +122,10 @@ export class HashedDomainSet implements DomainSet {
    * set writes `+.x` for both `.x` and the deep half of `+.x`), `*.x`. For the mrs writer.
    */
   *keys(): Generator<string> {
+    for (const [name, flags] of this.#table.entries()) {
+      if (flags & EXACT) yield name;
+      if (flags & UNDER) yield `+.${name}`;
+    }
     yield* this.#exact;
     for (const u of this.#under) yield `+.${u}`;
     if (this.#wild) yield* wildKeys(this.#wild, []);

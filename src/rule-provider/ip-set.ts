@@ -1,6 +1,33 @@
 import { ipWords, parseCidr, type Cidr } from '../common/cidr.js';
 import type { IpSet } from '../core/geo.js';
 
+/**
+ * A dotted-quad IPv4 address in text[from, to) as a number, or -1 (anything else, leading
+ * zeros included, goes the slow way). The lookups' hot path: no split, no allocation.
+ */
+export function fastV4(text: string, from = 0, to = text.length): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 0x30);
+      if (part > 255 || ++digits > 3) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + part;
+}
+
 /** One range of IPv6 addresses as words: start[4], end[4], inclusive. */
 type Range6 = readonly [Uint32Array, Uint32Array];
 
@@ -59,6 +86,18 @@ export class RangeIpSet implements IpSet {
 
   /** Adds one prefix (`1.2.3.0/24`, `2001:db8::/32`, a bare IP); returns why it was refused. */
   insert(text: string): string | undefined {
+    const slash = text.indexOf('/');
+    if (slash > 0) {
+      const v4 = fastV4(text, 0, slash);
+      const p = /^\d{1,2}$/.test(text.slice(slash + 1)) ? Number(text.slice(slash + 1)) : -1;
+      if (v4 >= 0 && p >= 0 && p <= 32) {
+        const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+        const lo = (v4 & mask) >>> 0;
+        this.#count++;
+        this.#v4.push(lo, (lo | ~mask) >>> 0);
+        return undefined;
+      }
+    }
     const c = parseCidr(text.trim());
     if (!c) return 'invalid prefix';
     this.#count++;
@@ -76,12 +115,16 @@ export class RangeIpSet implements IpSet {
 
   /** Sorts and merges what was inserted; call once after the last insert. */
   finish(): this {
-    const pairs: [number, number][] = [];
-    for (let i = 0; i < this.#v4.length; i += 2) pairs.push([this.#v4[i], this.#v4[i + 1]]);
-    pairs.sort((a, b) => a[0] - b[0]);
+    const n4 = this.#v4.length / 2;
+    const order = new Uint32Array(n4);
+    for (let i = 0; i < n4; i++) order[i] = i;
+    const raw = Float64Array.from(this.#v4);
+    order.sort((a, b) => raw[2 * a] - raw[2 * b]);
     const s4: number[] = [];
     const e4: number[] = [];
-    for (const [s, e] of pairs) {
+    for (let k = 0; k < n4; k++) {
+      const s = raw[2 * order[k]];
+      const e = raw[2 * order[k] + 1];
       const last = e4.length - 1;
       if (last >= 0 && s <= e4[last] + 1) {
         if (e > e4[last]) e4[last] = e;
@@ -119,24 +162,15 @@ export class RangeIpSet implements IpSet {
   }
 
   has(ip: string): boolean {
+    const v4 = fastV4(ip);
+    if (v4 >= 0) return this.hasV4(v4);
     const w = ipWords(ip);
     return w !== undefined && this.hasWords(w);
   }
 
   /** As `has`, for an IP already as words (1 for IPv4, 4 for IPv6). */
   hasWords(w: Uint32Array): boolean {
-    if (w.length === 1) {
-      const x = w[0];
-      const starts = this.#starts4;
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (starts[mid] <= x) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return hi >= 0 && x <= this.#ends4[hi];
-    }
+    if (w.length === 1) return this.hasV4(w[0]);
     const starts = this.#starts6;
     let lo = 0;
     let hi = starts.length / 4 - 1;
@@ -146,6 +180,19 @@ export class RangeIpSet implements IpSet {
       else hi = mid - 1;
     }
     return hi >= 0 && cmp6(w, 0, this.#ends6, hi * 4) <= 0;
+  }
+
+  /** As `has`, for an IPv4 address as a number. */
+  hasV4(x: number): boolean {
+    const starts = this.#starts4;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid] <= x) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi >= 0 && x <= this.#ends4[hi];
   }
 
   /** The merged ranges, IPv4 first: [from, to] words (1 or 4). For the mrs writer. */

@@ -1,4 +1,3 @@
-import { ipWords } from '../common/cidr.js';
 import { errorMessage } from '../core/errors.js';
 import type { Metadata } from '../core/metadata.js';
 import type { Rule } from '../core/rule.js';
@@ -77,9 +76,7 @@ export class IpSetData implements RuleSetData {
     this.needsIp = count > 0;
   }
   match(_meta: Metadata, ip: string | undefined): boolean {
-    if (ip === undefined) return false;
-    const w = ipWords(ip);
-    return w !== undefined && this.set.hasWords(w);
+    return ip !== undefined && this.set.has(ip);
   }
   hasDomain(): boolean {
     return false;
