@@ -55,6 +55,8 @@ export interface BuildDeps {
   readonly homeDir?: string;
   /** provider fetch timeout (default 20 s, as mihomo) */
   readonly providerFetchTimeoutMs?: number;
+  /** the running generation's rule-providers: a same provider's set serves until the new one loads */
+  readonly previousRuleSets?: RuleProviderSet;
 }
 
 /**
@@ -143,6 +145,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
         classical: classicalCompiler(deps.ruleDeps),
         fetchTimeoutMs: deps.providerFetchTimeoutMs,
       });
+      const before = deps.previousRuleSets?.get(rc.name);
+      if (before) rp.adopt(before);
       ruleProviders.push(rp);
       components.push(rp);
     } catch (err) {

@@ -53,6 +53,12 @@ export function ruleProviderPath(cfg: Pick<RuleProviderConfig, 'type' | 'file' |
   return join(resolve(homeDir), RULE_PROVIDER_CACHE_DIR, createHash('md5').update(cfg.url ?? '').digest('hex'));
 }
 
+/** A provider's settings without where they were written, to tell one provider across reloads. */
+function settingsKey(cfg: RuleProviderConfig): string {
+  const { path: _p, line: _l, ...rest } = cfg;
+  return JSON.stringify(rest);
+}
+
 /**
  * A `rule-providers` entry: `inline` (its payload, loaded when built), `file` (read when the
  * generation starts, re-read every `interval`) or `http` (the last good copy on disk first,
@@ -130,6 +136,21 @@ export class RuleProvider implements Component, RuleSetEntry {
     if (this.#warnedNotLoaded || this.#loaded) return;
     this.#warnedNotLoaded = true;
     this.#deps.log.warn(`[RuleSet] ${this.name} is not loaded yet: RULE-SET,${this.name} matches nothing until it is`);
+  }
+
+  /**
+   * Takes over what the previous generation's provider of the same name and settings had
+   * loaded, so a reload leaves no window in which its RULE-SET matches nothing; its own load
+   * (start) then swaps in the current copy. Inline providers have loaded already.
+   */
+  adopt(previous: RuleProvider): void {
+    if (this.#cfg.type === 'inline' || !previous.#loaded || this.#loaded) return;
+    if (settingsKey(previous.#cfg) !== settingsKey(this.#cfg)) return;
+    this.#data = previous.#data;
+    this.#loaded = true;
+    this.#hash = previous.#hash;
+    this.#etag = previous.#etag;
+    this.#updatedAt = previous.#updatedAt;
   }
 
   /** Begins the work: the local copy, then (http) a fetch when it is old or missing; timers for `interval`. */

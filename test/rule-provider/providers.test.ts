@@ -339,6 +339,23 @@ describe('rule-providers', () => {
     assert.equal(await matched(h, 'before.swap.test'), '');
   });
 
+  test('a reload keeps a same provider\'s set until the new one loads (no window that matches nothing)', async () => {
+    const dir = home();
+    writeFileSync(join(dir, 'set.txt'), 'kept.reload.test\n');
+    const yaml = (extra: string) =>
+      ['rule-providers:', '  f: { type: file, behavior: domain, format: text, path: set.txt }', 'rules:', '  - RULE-SET,f,REJECT', `  - ${extra}`, '  - MATCH,DIRECT', ''].join('\n');
+    const h = await start(yaml('DOMAIN,a.test,DIRECT'), dir);
+    assert.ok(await eventually(() => h.generation.ruleSets.get('f')!.loaded));
+    // the file is gone: the new generation cannot load it, yet the set carries over
+    rmSync(join(dir, 'set.txt'));
+    await h.reload(yaml('DOMAIN,b.test,DIRECT'));
+    assert.equal(await matched(h, 'kept.reload.test'), 'f');
+    assert.equal(h.generation.ruleSets.get('f')!.loaded, true);
+    // other settings: a new provider, nothing carried over
+    await h.reload(yaml('DOMAIN,b.test,DIRECT').replace('format: text, ', 'format: text, interval: 60, '));
+    assert.equal(h.generation.ruleSets.get('f')!.loaded, false);
+  });
+
   test('config errors: RULE-SET naming no provider, bad keys', async () => {
     const check = (yaml: string) => Host.check(yaml).then(
       () => '',
