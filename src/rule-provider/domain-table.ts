@@ -15,13 +15,11 @@ const PRIME = 0x01000193;
 export class DomainTable {
   #bytes = new Uint8Array(1 << 16);
   #used = 0;
-  #off = new Uint32Array(1 << 10);
-  #len = new Uint16Array(1 << 10);
-  #hash = new Uint32Array(1 << 10);
-  #flags = new Uint8Array(1 << 10);
+  /** per entry: [offset, length | flags << 16] (one cache line holds both) */
+  #meta = new Uint32Array(1 << 11);
   #count = 0;
-  /** slot → entry index + 1; 0 = empty */
-  #slots = new Int32Array(1 << 11);
+  /** per slot: [hash, entry index + 1]; 0 = empty. The hash beside the index: a probe that misses touches one line */
+  #slots = new Uint32Array(1 << 12);
   #mask = (1 << 11) - 1;
 
   /** distinct names held */
@@ -41,31 +39,33 @@ export class DomainTable {
     const h = DomainTable.hashOf(name, 0, name.length);
     const found = this.#find(h, name, 0, name.length);
     if (found >= 0) {
-      this.#flags[found] |= flag;
+      this.#meta[2 * found + 1] |= flag << 16;
       return;
     }
-    if (this.#count === this.#off.length) this.#growEntries();
+    if (2 * this.#count === this.#meta.length) {
+      const next = new Uint32Array(this.#meta.length * 2);
+      next.set(this.#meta);
+      this.#meta = next;
+    }
     if (this.#used + name.length > this.#bytes.length) {
       const next = new Uint8Array(Math.max(this.#bytes.length * 2, this.#used + name.length));
       next.set(this.#bytes.subarray(0, this.#used));
       this.#bytes = next;
     }
     const e = this.#count++;
-    this.#off[e] = this.#used;
-    this.#len[e] = name.length;
-    this.#hash[e] = h;
-    this.#flags[e] = flag;
+    this.#meta[2 * e] = this.#used;
+    this.#meta[2 * e + 1] = name.length | (flag << 16);
     const bytes = this.#bytes;
     for (let i = 0; i < name.length; i++) bytes[this.#used + i] = name.charCodeAt(i);
     this.#used += name.length;
-    if (this.#count * 2 > this.#slots.length) this.#rehash(this.#slots.length * 2);
-    else this.#place(e);
+    if (this.#count * 2 > this.#mask + 1) this.#rehash((this.#mask + 1) * 2);
+    this.#place(h, e);
   }
 
   /** The flags of name[from, to) whose hash is `h`, or 0. */
   flagsAt(h: number, name: string, from: number, to: number): number {
     const e = this.#find(h, name, from, to);
-    return e >= 0 ? this.#flags[e] : 0;
+    return e >= 0 ? this.#meta[2 * e + 1] >>> 16 : 0;
   }
 
   /**
@@ -87,7 +87,9 @@ export class DomainTable {
   *entries(): Generator<[string, number]> {
     const dec = new TextDecoder('latin1');
     for (let e = 0; e < this.#count; e++) {
-      yield [dec.decode(this.#bytes.subarray(this.#off[e], this.#off[e] + this.#len[e])), this.#flags[e]];
+      const off = this.#meta[2 * e];
+      const word = this.#meta[2 * e + 1];
+      yield [dec.decode(this.#bytes.subarray(off, off + (word & 0xffff))), word >>> 16];
     }
   }
 
@@ -95,42 +97,34 @@ export class DomainTable {
     const len = to - from;
     const slots = this.#slots;
     const mask = this.#mask;
-    const bytes = this.#bytes;
     for (let s = h & mask; ; s = (s + 1) & mask) {
-      const v = slots[s];
+      const v = slots[2 * s + 1];
       if (v === 0) return -1;
+      if (slots[2 * s] !== h) continue;
       const e = v - 1;
-      if (this.#hash[e] !== h || this.#len[e] !== len) continue;
-      const off = this.#off[e];
+      const meta = this.#meta;
+      if ((meta[2 * e + 1] & 0xffff) !== len) continue;
+      const off = meta[2 * e];
+      const bytes = this.#bytes;
       let i = 0;
       while (i < len && bytes[off + i] === name.charCodeAt(from + i)) i++;
       if (i === len) return e;
     }
   }
 
-  #place(e: number): void {
+  #place(h: number, e: number): void {
     const mask = this.#mask;
-    let s = this.#hash[e] & mask;
-    while (this.#slots[s] !== 0) s = (s + 1) & mask;
-    this.#slots[s] = e + 1;
+    const slots = this.#slots;
+    let s = h & mask;
+    while (slots[2 * s + 1] !== 0) s = (s + 1) & mask;
+    slots[2 * s] = h;
+    slots[2 * s + 1] = e + 1;
   }
 
   #rehash(size: number): void {
-    this.#slots = new Int32Array(size);
+    const old = this.#slots;
+    this.#slots = new Uint32Array(size * 2);
     this.#mask = size - 1;
-    for (let e = 0; e < this.#count; e++) this.#place(e);
-  }
-
-  #growEntries(): void {
-    const n = this.#off.length * 2;
-    const grow = <T extends Uint32Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.#off = grow(this.#off, (k) => new Uint32Array(k));
-    this.#len = grow(this.#len, (k) => new Uint16Array(k));
-    this.#hash = grow(this.#hash, (k) => new Uint32Array(k));
-    this.#flags = grow(this.#flags, (k) => new Uint8Array(k));
+    for (let s = 0; s < old.length; s += 2) if (old[s + 1] !== 0) this.#place(old[s], old[s + 1] - 1);
   }
 }
