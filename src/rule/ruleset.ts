@@ -1,7 +1,7 @@
 import type { RuleSetEntry, RuleSets } from '../core/geo.js';
 import type { Metadata } from '../core/metadata.js';
 import type { Rule } from '../core/rule.js';
-import { quote, ruleError } from './rule-error.js';
+import { ruleError } from './rule-error.js';
 import type { RuleLineInput } from './rule-line.js';
 
 /**
@@ -47,9 +47,6 @@ export class RuleSetRule implements Rule {
     this.noResolve = this.source || line.params.includes('no-resolve');
     this.#behavior = p.behavior;
     this.#deps = deps;
-    for (const param of line.params) {
-      if (param !== 'src' && param !== 'no-resolve') throw ruleError(`unknown RULE-SET parameter ${quote(param)}`);
-    }
   }
 
   readonly target: string;
