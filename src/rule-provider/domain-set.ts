@@ -1,5 +1,5 @@
 import type { DomainSet } from '../core/geo.js';
-import { DomainTable, EXACT, UNDER } from './domain-table.js';
+import { BASE, DomainTable, EXACT, UNDER } from './domain-table.js';
 
 /** A node of the wildcard label trie (entries with a `*` label, rare in real sets). */
 interface WildNode {
@@ -80,6 +80,23 @@ export class HashedDomainSet implements DomainSet {
     return undefined;
   }
 
+  /**
+   * Adds one key as an mrs file stores it. A `+.x` key counts for x itself too: files in the
+   * wild hold `+.x` alone for a DOMAIN-SUFFIX (mihomo's own writer adds an `x` key beside it),
+   * so reading it as "strictly under x" would drop every suffix's base name. Written back, it
+   * stays `+.x` alone.
+   */
+  insertMrsKey(key: string): string | undefined {
+    if (key.startsWith('+.')) {
+      const why = invalidDomainEntry(key);
+      if (why !== undefined) return why;
+      this.#count++;
+      this.#add(key.slice(2).toLowerCase(), UNDER | BASE);
+      return undefined;
+    }
+    return this.insert(key);
+  }
+
   #add(name: string, flags: number): void {
     if (name.indexOf('*') >= 0 && (name === '*' || name.startsWith('*.') || name.includes('.*.') || name.endsWith('.*'))) {
       let node = (this.#wild ??= {});
@@ -91,12 +108,12 @@ export class HashedDomainSet implements DomainSet {
         node = next;
       }
       if (flags & UNDER) node.deep = true;
-      if (flags & EXACT) node.end = true;
+      if (flags & (EXACT | BASE)) node.end = true;
       return;
     }
     if (name.length <= 0xffff && plainLower(name)) this.#table.add(name, flags);
     else {
-      if (flags & EXACT) this.#exact.add(name);
+      if (flags & (EXACT | BASE)) this.#exact.add(name);
       if (flags & UNDER) this.#under.add(name);
     }
   }

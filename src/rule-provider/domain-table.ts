@@ -1,6 +1,8 @@
 /** Flags of an entry of the table. */
 export const EXACT = 1;
 export const UNDER = 2;
+/** the name itself matches too, without an exact key of its own (an mrs `+.x` key; see mrs.ts) */
+export const BASE = 4;
 
 const SEED = 0x811c9dc5;
 const PRIME = 0x01000193;
@@ -80,7 +82,7 @@ export class DomainTable {
       if (c === 0x2e && i < end - 1 && (this.flagsAt(h >>> 0, name, i + 1, end) & UNDER) !== 0) return true;
       h = Math.imul(h ^ c, PRIME);
     }
-    return (this.flagsAt(h >>> 0, name, 0, end) & EXACT) !== 0;
+    return (this.flagsAt(h >>> 0, name, 0, end) & (EXACT | BASE)) !== 0;
   }
 
   /** Every entry with its flags. */

@@ -168,8 +168,7 @@ function readDomainSet(r: Reader): HashedDomainSet {
     if (key.length > 1024) throw new Error('mrs: key too long');
     if (bit(leaves, n) === 1) {
       const name = String.fromCharCode(...key).split('').reverse().join('');
-      // the set's `+.x` key is "strictly under x"; other keys are names or `*` patterns
-      set.insert(name.startsWith('+.') ? name.slice(1) : name);
+      set.insertMrsKey(name);
     }
     for (let c = firstChild[n + 1] - 1; c >= firstChild[n]; c--) stack.push(c, key.length);
   }

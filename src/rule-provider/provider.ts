@@ -180,8 +180,16 @@ export class RuleProvider implements Component, RuleSetEntry {
       this.#updatedAt = Date.now(); // as mihomo: an inline update only touches the time
       return Promise.resolve();
     }
-    this.#inflight ??= (this.#cfg.type === 'http' ? this.#fetch() : this.#readDisk()).finally(() => (this.#inflight = undefined));
-    return this.#inflight;
+    // one at a time, each its own read: an update asked while another runs (a PUT right after the
+    // first fetch) must not get that one's older answer
+    const run = (this.#inflight ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => (this.#cfg.type === 'http' ? this.#fetch() : this.#readDisk()));
+    const tracked = run.finally(() => {
+      if (this.#inflight === tracked) this.#inflight = undefined;
+    });
+    this.#inflight = tracked;
+    return tracked;
   }
 
   close(): void {

@@ -26,9 +26,10 @@ test('real domain mrs files: read, and rebuilt byte for byte', () => {
   assert.equal(claude.has('api.anthropic.com'), true);
   assert.equal(claude.has('cdn.usefathom.com'), true);
   assert.equal(claude.has('usefathom.com'), false);
-  // a `+.x` key alone is "strictly under x" in mihomo's DomainSet.Has (its writer adds `x` itself
-  // for a `+.x` entry); this file carries no `x` keys, so the bare names do not match
-  assert.equal(claude.has('claude.ai'), false);
+  // these files hold `+.x` alone for a DOMAIN-SUFFIX (mihomo's writer adds an `x` key beside it):
+  // read as x and every name under it, so the base names match
+  assert.equal(claude.has('claude.ai'), true);
+  assert.equal(readMrs(fixture('geosite-private'), 'domain').domains!.has('home.arpa'), true);
   const built = new HashedDomainSet();
   for (const k of ['+.claude.ai', '+.anthropic.com', 'cdn.usefathom.com']) built.insert(k);
   const ours = zstdDecompress(writeMrs({ behavior: 'domain', count: 3, domains: built }));

@@ -172,7 +172,8 @@ describe('rule-providers', () => {
       ['exact.dy.test', 'd-yaml'], ['www.exact.dy.test', ''], ['suffix.dy.test', 'd-yaml'], ['a.b.suffix.dy.test', 'd-yaml'],
       ['under.dy.test', ''], ['x.under.dy.test', 'd-yaml'], ['a.one.dy.test', 'd-yaml'], ['a.b.one.dy.test', ''],
       ['exact.dt.test', 'd-text'], ['x.suffix.dt.test', 'd-text'], ['under.dt.test', ''],
-      ['exact.d.test', 'd-mrs'], ['s.suffix.d.test', 'd-mrs'], ['suffix.d.test', 'd-mrs'], ['under.d.test', ''], ['q.under.d.test', 'd-mrs'], ['z.one.d.test', 'd-mrs'],
+      // mrs: a `+.x` key also matches x (docs/config.md), so the `.under` entry's base matches too
+      ['exact.d.test', 'd-mrs'], ['s.suffix.d.test', 'd-mrs'], ['suffix.d.test', 'd-mrs'], ['under.d.test', 'd-mrs'], ['q.under.d.test', 'd-mrs'], ['z.one.d.test', 'd-mrs'],
       ['10.2.3.4', 'i-yaml'], ['2001:db8:2::9', 'i-yaml'], ['10.3.255.255', 'i-text'], ['2001:db8:3:ffff::', 'i-text'],
       ['10.1.0.1', 'i-mrs'], ['192.0.2.200', 'i-mrs'], ['2001:db8:1::1', 'i-mrs'], ['192.0.3.1', ''], ['::ffff:10.1.2.3', 'i-mrs'],
       ['a.cy.test', 'c-yaml'], ['10.4.0.9', 'c-yaml'], ['ct.test', 'c-text'], ['www.ct.test', ''],
