@@ -171,8 +171,13 @@ export class ProcessFinder {
     if (recent && now - recent.at < PROCESS_CACHE_MS) info = recent.info;
     else {
       this.scans++;
-      const owner = findSocket(meta.network, meta.source.host, meta.source.port, this.#proc);
-      info = (owner && findProcessOfInode(owner.inode, owner.uid, this.#proc)) ?? (owner ? { name: '', path: '', uid: owner.uid, pid: 0 } : null);
+      // /proc/net is read while sockets come and go, and the kernel may skip a line that moved
+      // during the read: one more try before giving up
+      let owner = findSocket(meta.network, meta.source.host, meta.source.port, this.#proc);
+      owner ??= findSocket(meta.network, meta.source.host, meta.source.port, this.#proc);
+      let found = owner && findProcessOfInode(owner.inode, owner.uid, this.#proc);
+      if (owner && !found) found = findProcessOfInode(owner.inode, owner.uid, this.#proc);
+      info = found ?? (owner ? { name: '', path: '', uid: owner.uid, pid: 0 } : null);
       this.#recent.delete(key);
       this.#recent.set(key, { info, at: now });
       if (this.#recent.size > PROCESS_CACHE_SIZE) this.#recent.delete(this.#recent.keys().next().value!);
