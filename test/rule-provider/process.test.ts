@@ -63,7 +63,9 @@ describe('process rules', { timeout: 60_000 }, () => {
     const as = own === 0 ? uid : undefined;
     for (const r of [`PROCESS-PATH,${CURL}`, 'PROCESS-NAME-REGEX,^CU.L$', 'PROCESS-PATH-REGEX,/curl$', `UID,${uid}`, `UID,1/${uid - 1}-${uid + 1}`]) {
       const h = await start([`${r},DIRECT`, 'MATCH,REJECT']);
-      assert.equal(await curlConnect(h.port, undefined, [], as), '200', r);
+      const got = await curlConnect(h.port, undefined, [], as);
+      // on a miss, say what the lookup saw (the route log line names the rule that matched)
+      assert.equal(got, '200', `${r}: ${h.log.map((e) => e.message).join(' | ')}`);
     }
     const wrong = await start([`UID,${uid + 1}-${uid + 5},DIRECT`, 'MATCH,REJECT']);
     assert.equal(await curlConnect(wrong.port, undefined, [], as), '502');
