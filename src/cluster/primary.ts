@@ -416,6 +416,11 @@ class Primary implements ClusterControl {
     await this.#reloadWorkers(this.#view.configText ?? this.#yaml);
   }
 
+  /** Updates the view host's copy (the workers' rule-providers keep their own intervals). */
+  updateRuleProvider(name: string): Promise<boolean> {
+    return this.#view.control.updateRuleProvider(name);
+  }
+
   config(): GeneralView {
     const v = this.#view.control.config();
     // the primary binds nothing: the listeners are the workers', at their configured addresses

@@ -219,7 +219,6 @@ profile: { store-selected: true }
 sniffer: { enable: false }
 tun: { enable: false }
 hosts: { a.example: 1.2.3.4 }
-rule-providers: {}
 `);
     assert.deepEqual(
       warnings.map((w) => [w.path, w.line, w.message]),
@@ -229,7 +228,6 @@ rule-providers: {}
         ['tcp-concurrent', 5, 'tcp-concurrent is not supported yet, ignored'],
         ['tun', 9, 'tun is not supported yet, ignored'],
         ['hosts', 10, 'hosts is not supported yet, ignored'],
-        ['rule-providers', 11, 'rule-providers is not supported yet, ignored'],
       ],
     );
   });
@@ -240,16 +238,15 @@ tun: { enable: true }
 iptables: { enable: true }
 interface-name: eth0
 routing-mark: 6666
-sub-rules: { s: [MATCH,DIRECT] }
 Proxy: []
 `);
     assert.deepEqual(
       issues.map((i) => [i.path, i.line]),
-      [['tun', 2], ['iptables', 3], ['interface-name', 4], ['routing-mark', 5], ['sub-rules', 6], ['Proxy', 7]],
+      [['tun', 2], ['iptables', 3], ['interface-name', 4], ['routing-mark', 5], ['Proxy', 6]],
     );
     assert.equal(issues[0].message, 'tun is not supported yet (enable: true)');
     assert.equal(errorsOf('tun: { enable: yes }\n')[0].path, 'tun');
-    assert.match(issues[5].message, /rename it to proxies/);
+    assert.match(issues[4].message, /rename it to proxies/);
   });
 
   it('passes YAML warnings on with their lines', () => {

@@ -16,6 +16,7 @@ import { parseProxies, type ProxyConfig as RawProxy } from './proxy.js';
 import { checkDialerProxies, parseGroups, type GroupConfig as RawGroup, type GroupTypeSchema } from './proxy-group.js';
 import { parseRules, type RuleLine as RawRuleLine } from './rule-line.js';
 import { parseSniffer } from './sniffer.js';
+import { checkSubRuleCycles, parseFindProcessMode, parseRuleProviders, subRuleSets, type RuleProviderConfig as RawRuleProvider, type RuleScope } from './rule-provider.js';
 import { checkTopLevelKeys } from './top-level-keys.js';
 import { makeLineOf } from './yaml-lines.js';
 
@@ -31,7 +32,7 @@ export interface LoadOptions {
    * throw is the line's payload error, reported with all the others. Each line is compiled
    * once: the result's `rules` are what the generation runs.
    */
-  readonly compileRule?: (line: Pick<RawRuleLine, 'raw' | 'type' | 'payload' | 'target' | 'params'>) => Rule;
+  readonly compileRule?: (line: Pick<RawRuleLine, 'raw' | 'type' | 'payload' | 'target' | 'params'>, scope?: RuleScope) => Rule;
 }
 
 /** A loaded config and the warnings about it (ignored keys, unknown keys…). */
@@ -56,6 +57,10 @@ export type Config = DeepReadonly<{
   sniffer: NonNullable<ReturnType<typeof parseSniffer>>;
   /** geox-url, geodata-mode, geo-auto-update…; absent on a Config built by hand (the defaults apply) */
   geo?: NonNullable<ReturnType<typeof parseGeo>>;
+  ruleProviders: RawRuleProvider[];
+  /** `sub-rules`: each set's lines, by name */
+  subRules: Record<string, RawRuleLine[]>;
+  findProcessMode: 'off' | 'strict' | 'always';
 }>;
 
 /** An inbound to start (from `listeners:`, `inbound:` or the *-port keys). */
@@ -66,6 +71,8 @@ export type ProxyConfig = Config['proxies'][number];
 export type GroupConfig = Config['proxyGroups'][number];
 /** A validated proxy-providers entry. */
 export type ProviderConfig = Config['proxyProviders'][number];
+/** A validated rule-providers entry. */
+export type RuleProviderConfig = Config['ruleProviders'][number];
 /** A rule line split into type, payload, target and params. */
 export type RuleLine = Config['rules'][number];
 
@@ -152,7 +159,25 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   const known = (name: string) => proxies.declared.has(name) || groups.declared.has(name);
   checkDialerProxies(top.proxies, groups.groups, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), issues);
   const providers = rawProviders !== undefined ? parseProviders(rawProviders, issues, (n) => known(n) || BUILTIN_OUTBOUNDS.includes(n), { groups: groups.groups, proxies: proxies.proxies }) : { providers: [] };
-  const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule) : { lines: [], compiled: [] };
+  // rule-providers and sub-rules first: RULE-SET and SUB-RULE lines name them (as mihomo's order)
+  const outboundOrBuiltin = (n: string) => known(n) || BUILTIN_OUTBOUNDS.includes(n);
+  const ruleProviders = top['rule-providers'] !== undefined ? parseRuleProviders(top['rule-providers'], issues, outboundOrBuiltin) : [];
+  const rawSubRules = subRuleSets(top['sub-rules'], issues);
+  const scope: RuleScope = {
+    ruleProviders: new Map(ruleProviders.map((p) => [p.name, p])),
+    subRules: new Map(),
+    subRuleNames: new Set(rawSubRules.keys()),
+  };
+  const providerSet = new Set(scope.ruleProviders.keys());
+  const subRules: Record<string, RawRuleLine[]> = {};
+  for (const [name, list] of rawSubRules) {
+    const parsed = parseRules(list, known, issues, opts.compileRule, { base: ['sub-rules', name], subRules: scope.subRuleNames, ruleProviders: providerSet, scope });
+    subRules[name] = parsed.lines;
+    scope.subRules.set(name, Object.freeze(parsed.compiled));
+  }
+  checkSubRuleCycles(new Map(Object.entries(subRules).map(([n, lines]) => [n, lines.filter((l) => l.type === 'SUB-RULE').map((l) => l.target)])), issues);
+  const findProcessMode = parseFindProcessMode(top['find-process-mode'], issues);
+  const rules = top.rules !== undefined ? parseRules(top.rules, known, issues, opts.compileRule, { subRules: scope.subRuleNames, ruleProviders: providerSet, scope }) : { lines: [], compiled: [] };
 
   if (issues.failed || !general || !controller || !dns || !sniffer || !geo) throw new ConfigError(issues.errors());
   const config: Config = deepFreeze({
@@ -165,6 +190,9 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
     dns,
     sniffer,
     geo,
+    ruleProviders,
+    subRules,
+    findProcessMode,
   });
   const warnings = Object.freeze([...yamlWarnings, ...issues.warnings()]);
   return opts.compileRule ? { config, warnings, rules: Object.freeze(rules.compiled), text: yamlText } : { config, warnings, text: yamlText };

@@ -98,9 +98,9 @@ describe('rules in a config', () => {
         ['rules[3]', 7, 'format invalid: unbalanced parentheses'],
         ['rules[4]', 8, 'expected string, received number'],
         ['rules[5]', 9, 'format invalid: empty rule type'],
-        ['rules[6]', 10, 'rule type SUB-RULE not supported yet'],
+        ['rules[6]', 10, 'sub-rule [sub] not found'],
         ['rules[8]', 12, 'unknown target "direct"'],
-        ['rules[9]', 13, 'rule type RULE-SET not supported yet'],
+        ['rules[9]', 13, 'rule set [ads] not found'],
       ],
     );
   });

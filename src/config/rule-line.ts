@@ -77,37 +77,52 @@ export interface ParsedRules<T> {
   readonly compiled: T[];
 }
 
+/** Where a rule list sits and what its lines may name besides outbounds. */
+export interface RulesWhere<S> {
+  /** the list's path (default `rules`; `sub-rules.NAME` for a sub-rule set) */
+  readonly base?: readonly (string | number)[];
+  /** the names of the `sub-rules` sets, for SUB-RULE targets */
+  readonly subRules?: ReadonlySet<string>;
+  /** the names of the `rule-providers`, for RULE-SET payloads */
+  readonly ruleProviders?: ReadonlySet<string>;
+  /** handed to the compiler with each line (rule-providers, sub-rules) */
+  readonly scope?: S;
+}
+
 /**
  * Validates `rules`: format and target of each line. With `compile` (the rule parser, handed in
  * so config/ need not import rule/), each line is also compiled, once: a throw is that line's
  * payload error, reported with every other config error.
  */
-export function parseRules<T>(
+export function parseRules<T, S = unknown>(
   raw: unknown,
   targets: (name: string) => boolean,
   issues: Issues,
-  compile?: (line: z.output<typeof ruleLineSchema>) => T,
+  compile?: (line: z.output<typeof ruleLineSchema>, scope?: S) => T,
+  where: RulesWhere<S> = {},
 ): ParsedRules<T> {
   const out: RuleLine[] = [];
   const compiled: T[] = [];
+  const base = where.base ?? ['rules'];
   if (!Array.isArray(raw)) {
-    issues.error(['rules'], 'expected a list');
+    issues.error(base, 'expected a list');
     return { lines: out, compiled };
   }
   raw.forEach((item, i) => {
-    const at = ['rules', i];
+    const at = [...base, i];
     const r = ruleLineSchema.safeParse(item);
     if (!r.success) return issues.zod(at, r.error);
     const line = r.data;
-    if (line.type === 'SUB-RULE') return issues.error(at, 'rule type SUB-RULE not supported yet');
-    // its rule-providers are not loaded (an ignored key), so the rule could never match
-    if (line.type === 'RULE-SET') return issues.error(at, 'rule type RULE-SET not supported yet');
-    if (!BUILTIN_OUTBOUNDS.includes(line.target) && line.target !== GLOBAL_GROUP && !targets(line.target)) {
+    if (line.type === 'SUB-RULE') {
+      // its target names a set of `sub-rules`, not an outbound
+      if (!where.subRules?.has(line.target)) return issues.error(at, `sub-rule [${line.target}] not found`);
+    } else if (!BUILTIN_OUTBOUNDS.includes(line.target) && line.target !== GLOBAL_GROUP && !targets(line.target)) {
       return issues.error(at, `unknown target "${line.target}"`);
     }
+    if (line.type === 'RULE-SET' && !where.ruleProviders?.has(line.payload)) return issues.error(at, `rule set [${line.payload}] not found`);
     if (compile) {
       try {
-        compiled.push(compile(line));
+        compiled.push(compile(line, where.scope));
       } catch (err) {
         return issues.error(at, err instanceof Error ? err.message : String(err));
       }

@@ -25,16 +25,17 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'sniffer'].map((k) => [k, 'supported'] as const),
   // geo databases (config/geo.ts)
   ...['geo-auto-update', 'geo-update-interval', 'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url'].map((k) => [k, 'supported'] as const),
+  // rules (config/rule-provider.ts)
+  ...['rule-providers', 'sub-rules', 'find-process-mode'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
-    'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'tcp-concurrent', 'find-process-mode',
+    'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'tcp-concurrent',
     'global-client-fingerprint', 'global-ua', 'etag-support', 'keep-alive-idle', 'keep-alive-interval',
-    'disable-keep-alive', 'rule-providers', 'hosts', 'ntp', 'tuic-server', 'experimental',
+    'disable-keep-alive', 'hosts', 'ntp', 'tuic-server', 'experimental',
     'tls', 'clash-for-android'].map((k) => [k, 'ignored'] as const),
-  // sub-rules route by themselves; interface-name/routing-mark keep proxy traffic off a VPN or
+  // interface-name/routing-mark keep proxy traffic off a VPN or
   // out of a redirect loop; tun/iptables, when enabled, capture the host's traffic: without
   // them that traffic would silently bypass the proxy
-  ['sub-rules', 'error'],
   ['interface-name', 'error'],
   ['routing-mark', 'error'],
   ['tun', whenEnabled],

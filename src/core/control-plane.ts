@@ -52,7 +52,7 @@ export interface ControlPlane {
 
   /** the compiled rules, in order */
   rules(): RuleView[];
-  /** proxy and rule providers (proxy-providers of the running config; rule providers not yet) */
+  /** proxy and rule providers of the running config */
   providers(): ProviderView[];
   /**
    * Updates a proxy-provider now (http: fetch; file: re-read). Resolves false for no such
@@ -74,6 +74,11 @@ export interface ControlPlane {
    * changed, reloads so the rules use it; rejects with the reason (the old files stay).
    */
   updateGeo(): Promise<void>;
+  /**
+   * Updates a rule-provider now (http: fetch; file: re-read; inline: its time). Resolves false
+   * for no such provider; rejects with the reason when the update failed (its set stays).
+   */
+  updateRuleProvider(name: string): Promise<boolean>;
 
   /** the running config's general settings */
   config(): GeneralView;
@@ -186,6 +191,8 @@ export interface ConnectionView {
   readonly download: number;
   /** the cluster worker that carries it (cluster only) */
   readonly worker?: number;
+  /** the local process owning the client socket, when a lookup ran (find-process-mode) */
+  readonly process?: { readonly name: string; readonly path: string; readonly uid: number };
 }
 
 /** Bytes moved. */
@@ -238,6 +245,14 @@ export interface ProviderView {
   /** proxy providers: the health check's URL ('' = none) and expected statuses, as mihomo shows them */
   readonly testUrl?: string;
   readonly expectedStatus?: string;
+  /** rule providers: mihomo's behavior name (Domain, IPCIDR, Classical) */
+  readonly behavior?: string;
+  /** rule providers: mihomo's format name (YamlRule, TextRule, MrsRule; '' for inline) */
+  readonly format?: string;
+  /** rule providers: entries in the current set */
+  readonly ruleCount?: number;
+  /** inline rule providers: the entries as written */
+  readonly payload?: readonly string[];
   /** from the subscription's `Subscription-Userinfo` header (bytes; Expire in epoch seconds) */
   readonly subscriptionInfo?: { readonly Upload: number; readonly Download: number; readonly Total: number; readonly Expire: number };
 }

@@ -5,6 +5,8 @@
  * interfaces only, so DNS never imports the database readers and the readers never import DNS.
  */
 
+import type { Metadata } from './metadata.js';
+
 /** A set of domains asked one name at a time (a GEOSITE category, a domain rule-set). */
 export interface DomainSet {
   /** `domain` lower-case, without a trailing dot. */
@@ -52,8 +54,29 @@ export interface GeoUse {
   bind(geo: GeoData): void;
 }
 
+/**
+ * One rule-provider as its users see it. `domains()` / `ips()` are live views: a refresh swaps
+ * the provider's set and the views answer from the new one. A classical set answers through
+ * its rules (a domain as a connection to that name, an IP as one to that address).
+ */
+export interface RuleSetEntry {
+  readonly behavior: 'domain' | 'ipcidr' | 'classical';
+  domains(): DomainSet;
+  ips(): IpSet;
+  /** false until its first load (then it matches nothing) */
+  readonly loaded: boolean;
+  /** entries in the current set */
+  readonly count: number;
+  /** the current set may need the destination IP (ipcidr; classical with IP rules) */
+  readonly needsIp: boolean;
+  /** a connection matches the current set (RULE-SET); `ip` = destination IP when known */
+  match(meta: Metadata, ip: string | undefined): boolean;
+  /** called by a user that met the set before its first load: logs that once */
+  notLoaded(): void;
+}
+
 /** The rule-providers of one generation by name, for `rule-set:` keys and RULE-SET rules. */
 export interface RuleSets {
   /** undefined when no provider has that name */
-  get(name: string): { readonly behavior: 'domain' | 'ipcidr' | 'classical'; domains(): DomainSet; ips(): IpSet } | undefined;
+  get(name: string): RuleSetEntry | undefined;
 }

@@ -15,6 +15,11 @@ export interface Rule {
   readonly needsIp: boolean;
   /** `ip` is the destination IP: the literal destination, or the resolved one, or undefined */
   match(meta: Metadata, ip: string | undefined): boolean;
+  /**
+   * For a rule whose target depends on the connection (SUB-RULE: the matching rule of its set):
+   * the target once `match` said true. Absent: `target`.
+   */
+  targetFor?(meta: Metadata, ip: string | undefined): string | undefined;
 }
 
 /** The outcome of routing one connection through the rule list. */

@@ -25,6 +25,11 @@ import { createReject, createRejectDrop } from '../protocol/reject/outbound.js';
 import { RuleEngine } from '../rule/engine.js';
 import { parseRule, type RuleDeps } from '../rule/parse.js';
 import { createSniffer } from '../sniffer/dispatcher.js';
+import { ProcessFinder } from '../rule/process-lookup.js';
+import { classicalCompiler } from '../rule-provider/classical.js';
+import { RuleProvider } from '../rule-provider/provider.js';
+import { RuleProviderSet } from '../rule-provider/registry.js';
+import { compileScope } from '../rule-provider/scope.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
 import { Generation } from './generation.js';
@@ -64,6 +69,8 @@ export interface BuildDeps {
   readonly geoCache?: GeoCache;
   /** downloads the geo databases again and reloads (Host.updateGeo), for geo-auto-update */
   readonly geoUpdate?: () => Promise<void>;
+  /** the running generation's rule-providers: a same provider's set serves until the new one loads */
+  readonly previousRuleSets?: RuleProviderSet;
 }
 
 /**
@@ -147,6 +154,31 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     }
   }
 
+  // rule-providers: built now (inline ones load now), files and fetches once the generation starts
+  if (rules === undefined) compileScope(config, deps.ruleDeps, issues);
+  const ruleProviders: RuleProvider[] = [];
+  for (const rc of config.ruleProviders) {
+    try {
+      const rp = new RuleProvider(rc, {
+        log: deps.log,
+        lookup,
+        homeDir: deps.homeDir ?? process.cwd(),
+        classical: classicalCompiler(deps.ruleDeps),
+        fetchTimeoutMs: deps.providerFetchTimeoutMs,
+      });
+      const before = deps.previousRuleSets?.get(rc.name);
+      if (before) rp.adopt(before);
+      ruleProviders.push(rp);
+      components.push(rp);
+    } catch (err) {
+      issues.push({ path: rc.path, line: rc.line, message: `rule-provider "${rc.name}": ${errorMessage(err)}` });
+    }
+  }
+  const ruleSets = new RuleProviderSet(ruleProviders);
+  const processes = new ProcessFinder(config.findProcessMode);
+  deps.ruleDeps.ruleSets = ruleSets;
+  deps.ruleDeps.processes = processes;
+
   let compiled: readonly Rule[] = rules ?? [];
   if (rules === undefined) {
     const out: Rule[] = [];
@@ -172,9 +204,10 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     components.push(new GeoAutoUpdater({ intervalHours: geoConfig.updateIntervalHours, homeDir, kinds: geo.geo.kinds, log: deps.log, update: deps.geoUpdate }));
   }
 
-  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
+  const inspect = config.findProcessMode === 'always' ? (m: Parameters<ProcessFinder['find']>[0]) => void processes.find(m) : undefined;
+  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver, ...(inspect && { inspect }) });
   const sniffer = createSniffer(config.sniffer, { log: deps.log, hostByIp: deps.hostByIp });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log, geo: geo.geo });
+  const gen = new Generation({ id, config, outbounds, providers, ruleSets, rules: compiled, router, sniffer, components, warmPools, log: deps.log, geo: geo.geo });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

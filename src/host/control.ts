@@ -32,12 +32,14 @@ import {
   outboundIn,
   providerProxyIn,
   providerViews,
+  ruleProviderViews,
   proxyView,
   proxyViews,
   ruleViews,
   selectIn,
   unfixIn,
   updateProviderIn,
+  updateRuleProviderIn,
 } from './views.js';
 
 /** Log levels in increasing severity. */
@@ -191,7 +193,7 @@ export class HostControl implements ControlPlane {
   }
 
   providers(): ProviderView[] {
-    return providerViews(this.#host.generation);
+    return [...providerViews(this.#host.generation), ...ruleProviderViews(this.#host.generation)];
   }
 
   updateProvider(name: string): Promise<boolean> {
@@ -204,6 +206,10 @@ export class HostControl implements ControlPlane {
 
   updateGeo(): Promise<void> {
     return this.#host.updateGeo();
+  }
+
+  updateRuleProvider(name: string): Promise<boolean> {
+    return updateRuleProviderIn(this.#host.generation, name);
   }
 
   config(): GeneralView {

@@ -7,6 +7,7 @@ import type { GeoData } from '../core/geo.js';
 import type { ProxyProvider } from '../core/provider.js';
 import type { Rule } from '../core/rule.js';
 import type { Sniffer } from '../core/sniffer.js';
+import { RuleProviderSet } from '../rule-provider/registry.js';
 import type { WarmPoolScope } from '../transport/warm-pool-registry.js';
 import type { Router } from '../tunnel/route.js';
 import type { RoutingTable } from '../tunnel/routing.js';
@@ -19,6 +20,8 @@ export interface GenerationParts {
   readonly outbounds: ReadonlyMap<string, Outbound>;
   /** its proxy-providers by name (also among its components) */
   readonly providers?: ReadonlyMap<string, ProxyProvider>;
+  /** its rule-providers (also among its components): RULE-SET rules and DNS `rule-set:` keys ask them */
+  readonly ruleSets?: RuleProviderSet;
   readonly rules: readonly Rule[];
   readonly router: Router;
   /** `sniffer:`, when enabled */
@@ -43,6 +46,8 @@ export class Generation implements RoutingTable {
   readonly config: Config;
   readonly outbounds: ReadonlyMap<string, Outbound>;
   readonly providers: ReadonlyMap<string, ProxyProvider>;
+  /** its rule-providers by name (core/geo.ts RuleSets) */
+  readonly ruleSets: RuleProviderSet;
   readonly rules: readonly Rule[];
   readonly router: Router;
   readonly sniffer: Sniffer | undefined;
@@ -64,6 +69,7 @@ export class Generation implements RoutingTable {
     this.config = p.config;
     this.outbounds = p.outbounds;
     this.providers = p.providers ?? new Map();
+    this.ruleSets = p.ruleSets ?? new RuleProviderSet([]);
     this.rules = p.rules;
     this.router = p.router;
     this.sniffer = p.sniffer;

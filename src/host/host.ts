@@ -357,6 +357,7 @@ export class Host {
       mode: () => this.#mode,
       homeDir: this.#homeDir,
       providerFetchTimeoutMs: this.#fetchTimeoutMs,
+      previousRuleSets: this.#gen?.ruleSets,
     });
   }
 

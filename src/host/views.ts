@@ -1,4 +1,7 @@
 import type { ConnectionView, ProviderView, ProxyView, RuleView } from '../core/control-plane.js';
+import { processOf } from '../rule/process-lookup.js';
+import { FORMAT_NAMES } from '../rule-provider/provider.js';
+import { BEHAVIOR_NAMES } from '../rule-provider/rule-set-data.js';
 import { isGroup, type Outbound } from '../core/outbound.js';
 import { groupDetails, isSelectable } from '../group/registry.js';
 import type { SelectionStore } from '../group/selection-store.js';
@@ -96,6 +99,28 @@ export function providerViews(gen: Generation): ProviderView[] {
   }));
 }
 
+/** The generation's rule-providers. */
+export function ruleProviderViews(gen: Generation): ProviderView[] {
+  return gen.ruleSets.all().map((p) => ({
+    name: p.name,
+    kind: 'rule',
+    vehicleType: p.vehicleType,
+    updatedAt: p.updatedAt,
+    behavior: BEHAVIOR_NAMES[p.behavior],
+    format: p.vehicleType === 'Inline' ? '' : FORMAT_NAMES[p.format],
+    ruleCount: p.count,
+    ...(p.payload !== undefined && { payload: p.payload }),
+  }));
+}
+
+/** Updates one rule-provider of the generation: false when it has none of that name. */
+export async function updateRuleProviderIn(gen: Generation, name: string): Promise<boolean> {
+  const p = gen.ruleSets.get(name);
+  if (!p) return false;
+  await p.update();
+  return true;
+}
+
 /** Updates one provider of the generation: false when it has none of that name. */
 export async function updateProviderIn(gen: Generation, name: string): Promise<boolean> {
   const p = gen.providers.get(name);
@@ -125,7 +150,13 @@ export function connectionViewOf(c: ConnectionFields, start: number, worker?: nu
     upload: c.upload,
     download: c.download,
     ...(worker !== undefined && { worker }),
+    ...processField(m),
   };
+}
+
+function processField(m: TrackedConnection['metadata']): Pick<ConnectionView, 'process'> {
+  const p = processOf(m);
+  return p ? { process: { name: p.name, path: p.path, uid: p.uid } } : {};
 }
 
 /** One live connection of this process as a snapshot. */

@@ -11,8 +11,12 @@ import { parseLogic, type NestedRuleParser } from './logic.js';
 import { MatchRule } from './match.js';
 import { NetworkRule } from './network.js';
 import { PortRule } from './port.js';
+import { ProcessRule, UidRule, type ProcessDeps } from './process.js';
 import { ruleError } from './rule-error.js';
 import type { RuleLineInput } from './rule-line.js';
+import { RuleSetRule, type RuleScope, type RuleSetDeps } from './ruleset.js';
+import { SubRule } from './sub-rule.js';
+import { DomainWildcardRule } from './wildcard.js';
 
 export type { RuleLineInput } from './rule-line.js';
 
@@ -26,7 +30,9 @@ export { MAX_LOGIC_DEPTH } from './logic-payload.js';
  * fields before the generation routes, so a rule keeps the object and reads its field when it
  * binds or matches; a rule may not read them while it is being compiled.
  */
-export interface RuleDeps {
+export interface RuleDeps extends RuleSetDeps, ProcessDeps {
+  /** compile time: the rule-providers and sub-rule sets lines may name (set with each line by the loader) */
+  scope?: RuleScope;
   /** the geo databases of this load (late-bound: the build sets it once they are read) */
   geo?: GeoData;
   /** every geo use compiled with these deps (GEOIP, GEOSITE, IP-ASN…): the build loads what they name and binds them */
@@ -72,12 +78,19 @@ const FACTORIES: ReadonlyMap<string, RuleFactory> = new Map<string, RuleFactory>
   ['OR', (l, nested) => parseLogic('OR', l, nested)],
   ['NOT', (l, nested) => parseLogic('NOT', l, nested)],
   ['MATCH', (l) => new MatchRule(l.target)],
+  ['DOMAIN-WILDCARD', (l) => new DomainWildcardRule(l.payload, l.target)],
+  ['RULE-SET', (l, _n, d) => new RuleSetRule(l, d)],
+  ['SUB-RULE', (l, nested, d) => new SubRule(l, nested, d.scope)],
+  ['PROCESS-NAME', (l, _n, d) => new ProcessRule('ProcessName', l.payload, l.target, d)],
+  ['PROCESS-PATH', (l, _n, d) => new ProcessRule('ProcessPath', l.payload, l.target, d)],
+  ['PROCESS-NAME-REGEX', (l, _n, d) => new ProcessRule('ProcessNameRegex', l.payload, l.target, d)],
+  ['PROCESS-PATH-REGEX', (l, _n, d) => new ProcessRule('ProcessPathRegex', l.payload, l.target, d)],
+  ['UID', (l, _n, d) => new UidRule(l.payload, l.target, d)],
 ]);
 
 /** Types mihomo knows that we do not build yet: reported as such, not as unknown. */
 const NOT_YET: ReadonlySet<string> = new Set([
-  'DSCP', 'PROCESS-NAME',
-  'PROCESS-PATH', 'PROCESS-NAME-REGEX', 'PROCESS-PATH-REGEX', 'UID', 'SUB-RULE', 'RULE-SET',
+  'DSCP',
 ]);
 
 function parseAt(line: RuleLineInput, depth: number, deps: RuleDeps): Rule {
@@ -105,6 +118,9 @@ export function parseRule(line: RuleLineInput, deps: RuleDeps = {}): Rule {
 }
 
 /** The config loader's rule compiler: each line is compiled once, while the config loads. */
-export function ruleCompiler(deps: RuleDeps = {}): (line: RuleLineInput) => Rule {
-  return (line) => parseAt(line, 0, deps);
+export function ruleCompiler(deps: RuleDeps = {}): (line: RuleLineInput, scope?: RuleScope) => Rule {
+  return (line, scope) => {
+    if (scope !== undefined) deps.scope = scope;
+    return parseAt(line, 0, deps);
+  };
 }

@@ -25,13 +25,15 @@ export const MIN_BLOCK = 8;
 
 class SingleStep implements Step {
   readonly end: number;
-  readonly needsIp: boolean;
   constructor(
     readonly rule: Rule,
     readonly start: number,
   ) {
     this.end = start + 1;
-    this.needsIp = rule.needsIp;
+  }
+  /** read per match: a RULE-SET's need follows its provider's current set */
+  get needsIp(): boolean {
+    return this.rule.needsIp;
   }
   find(meta: Metadata, ip: string | undefined): number {
     return this.rule.match(meta, ip) ? this.start : -1;

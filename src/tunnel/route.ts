@@ -36,6 +36,8 @@ export interface RouterOptions {
   /** every outbound by name: DIRECT, REJECT, REJECT-DROP, PASS, GLOBAL, proxies, groups */
   readonly outbounds: ReadonlyMap<string, Outbound>;
   readonly resolver: Resolver;
+  /** called before the rules for every connection routed by rule (find-process-mode always: the process lookup) */
+  readonly inspect?: (meta: Metadata) => void;
 }
 
 /** Turns metadata into a Route: mode, first-match rules with PASS, groups down to a leaf. */
@@ -64,6 +66,7 @@ export class Router {
       const global = this.#opts.outbounds.get('GLOBAL') ?? this.#direct;
       return this.#leaf(global, meta, undefined, literal);
     }
+    this.#opts.inspect?.(meta);
     // an IP already known for a domain destination (the sniffer's override) is the one IP rules see
     const ctx: MatchContext = meta.destinationIp === undefined ? { resolveIp: this.#resolveIp } : { resolveIp: this.#resolveIp, ip: meta.destinationIp, resolved: true };
     let from = 0;
@@ -71,7 +74,7 @@ export class Router {
       const m = await this.#opts.engine.match(meta, ctx, from);
       if (!m) break;
       from = m.index + 1;
-      const target = this.#opts.outbounds.get(m.rule.target);
+      const target = this.#opts.outbounds.get(m.rule.targetFor?.(meta, literal ?? ctx.ip) ?? m.rule.target);
       if (!target) continue; // config validation makes this unreachable; mihomo skips too
       const route = this.#leaf(target, meta, m.rule, literal ?? ctx.ip);
       if (route.outbound.type === PASS_TYPE) continue;

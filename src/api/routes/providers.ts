@@ -6,10 +6,6 @@ import type { Handler, Router } from '../router.js';
 import { proxyJson } from '../shapes.js';
 import { delayOrFail, delayTest } from './proxies.js';
 
-const noSuchProvider: Handler = () => {
-  throw new ApiError(404, MESSAGES.notFound);
-};
-
 /** mihomo's provider object: its proxies in full, as /proxies shows each. */
 function providerJson(control: ControlPlane, p: ProviderView): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -18,6 +14,12 @@ function providerJson(control: ControlPlane, p: ProviderView): Record<string, un
     vehicleType: p.vehicleType,
     updatedAt: new Date(p.updatedAt).toISOString(),
   };
+  if (p.kind === 'rule') {
+    out.behavior = p.behavior ?? '';
+    out.format = p.format ?? '';
+    out.ruleCount = p.ruleCount ?? 0;
+    if (p.payload !== undefined) out.payload = p.payload;
+  }
   if (p.kind === 'proxy') {
     out.proxies = (p.proxies ?? []).flatMap((n) => {
       const v = control.proxy(n);
@@ -59,6 +61,17 @@ const updateProxyProvider: Handler = async (r) => {
   noContent(r.res);
 };
 
+/** PUT /providers/rules/:name: fetch / re-read now; 503 with the reason when it fails (the old set stays). */
+const updateRuleProvider: Handler = async (r) => {
+  find(r.api.control, 'rule', r.params.name);
+  try {
+    await r.api.control.updateRuleProvider(r.params.name);
+  } catch (err) {
+    throw new ApiError(503, errorMessage(err));
+  }
+  noContent(r.res);
+};
+
 const providerProxy: Handler = (r) => {
   const p = find(r.api.control, 'proxy', r.params.name);
   const v = (p.proxies ?? []).includes(r.params.proxy) ? r.api.control.proxy(r.params.proxy) : undefined;
@@ -90,5 +103,5 @@ export function providerRoutes(router: Router): void {
     .add('GET', '/providers/proxies/:name/:proxy', { handle: providerProxy })
     .add('GET', '/providers/proxies/:name/:proxy/healthcheck', { handle: providerProxyDelay })
     .add('GET', '/providers/rules', { handle: providersOf('rule') })
-    .add('PUT', '/providers/rules/:name', { handle: noSuchProvider });
+    .add('PUT', '/providers/rules/:name', { handle: updateRuleProvider });
 }
