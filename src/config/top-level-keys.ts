@@ -22,13 +22,15 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     // clash-ts extensions
     'unified-delay', 'warm-pool', 'workers', 'profile',
     // mihomo's, read by config/sniffer.ts
-    'sniffer'].map((k) => [k, 'supported'] as const),
+    'sniffer',
+    // read by config/dns.ts
+    'hosts'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
     'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',
     'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url', 'tcp-concurrent', 'find-process-mode',
     'global-client-fingerprint', 'global-ua', 'etag-support', 'keep-alive-idle', 'keep-alive-interval',
-    'disable-keep-alive', 'rule-providers', 'hosts', 'ntp', 'tuic-server', 'experimental',
+    'disable-keep-alive', 'rule-providers', 'ntp', 'tuic-server', 'experimental',
     'tls', 'clash-for-android'].map((k) => [k, 'ignored'] as const),
   // sub-rules route by themselves; interface-name/routing-mark keep proxy traffic off a VPN or
   // out of a redirect loop; tun/iptables, when enabled, capture the host's traffic: without

@@ -23,6 +23,8 @@ import { parseRule, type RuleDeps } from '../rule/parse.js';
 import { createSniffer } from '../sniffer/dispatcher.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
+import { buildDns } from '../dns/runtime.js';
+import type { GeoData, RuleSets } from '../core/geo.js';
 import { Generation } from './generation.js';
 
 /** mihomo's group over every outbound, used in global mode (DIRECT until switched). */
@@ -39,6 +41,11 @@ export interface BuildDeps {
   readonly groups: GroupRegistry;
   readonly resolver: Resolver;
   readonly dialer: Dialer;
+  /** DIRECT's dialer (its resolver follows direct-nameserver); default `dialer` */
+  readonly directDialer?: Dialer;
+  /** geo databases and rule-providers for DNS policy keys and filters (the lead wires them) */
+  readonly geo?: GeoData;
+  readonly ruleSets?: RuleSets;
   readonly log: Logger;
   readonly warmPools: WarmPoolRegistry;
   readonly selections: SelectionStore;
@@ -71,7 +78,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   // `outbound`: dialer-proxy finds its proxy or group per dial, once the generation is whole
   const outboundDeps: OutboundDeps = { resolver: deps.resolver, log: deps.log, dialer: deps.dialer, warmPool: warmPools, outbound: lookup };
   const compatible: Outbound = { ...createReject(COMPATIBLE), type: 'Compatible' };
-  for (const o of [createDirect('DIRECT', outboundDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), compatible, createPass()]) {
+  const directDeps = deps.directDialer ? { ...outboundDeps, dialer: deps.directDialer } : outboundDeps;
+  for (const o of [createDirect('DIRECT', directDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), compatible, createPass()]) {
     outbounds.set(o.name, o);
   }
   for (const p of config.proxies) {
@@ -153,8 +161,24 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   }
 
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver });
+  // DNS (dns.enable): upstreams dialed through this generation's outbounds or rules
+  let dns: ReturnType<typeof buildDns>['runtime'];
+  if (config.dns.enable) {
+    const built = buildDns(config.dns, {
+      log: deps.log,
+      outbound: lookup,
+      route: async (meta) => (await router.route(meta)).outbound,
+      geo: deps.geo,
+      ruleSets: deps.ruleSets,
+      homeDir: deps.homeDir,
+      ca: deps.probeCa,
+    });
+    for (const i of built.issues) issues.push({ path: i.path, message: i.message });
+    dns = built.runtime;
+    if (dns) components.push(dns);
+  }
   const sniffer = createSniffer(config.sniffer, { log: deps.log, hostByIp: deps.hostByIp });
-  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log });
+  const gen = new Generation({ id, config, outbounds, providers, rules: compiled, router, sniffer, components, warmPools, log: deps.log, dns });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

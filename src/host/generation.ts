@@ -1,5 +1,6 @@
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/load.js';
+import type { DnsRuntime } from '../dns/runtime.js';
 import type { Component } from '../core/component.js';
 import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
@@ -27,6 +28,8 @@ export interface GenerationParts {
   /** its view of the host's warm pools */
   readonly warmPools: WarmPoolScope;
   readonly log: Logger;
+  /** its DNS when dns.enable (also among its components) */
+  readonly dns?: DnsRuntime;
 }
 
 /**
@@ -44,6 +47,7 @@ export class Generation implements RoutingTable {
   readonly router: Router;
   readonly sniffer: Sniffer | undefined;
   readonly components: readonly Component[];
+  readonly dns: DnsRuntime | undefined;
   readonly #warm: WarmPoolScope;
   readonly #log: Logger;
   #live = 0;
@@ -63,6 +67,7 @@ export class Generation implements RoutingTable {
     this.router = p.router;
     this.sniffer = p.sniffer;
     this.components = p.components;
+    this.dns = p.dns;
     this.#warm = p.warmPools;
     this.#log = p.log;
     this.closed = new Promise((resolve) => (this.#onClosed = resolve));

@@ -20,6 +20,11 @@ export interface TunnelOptions {
   readonly tcpIdleTimeoutMs?: number;
   /** UDP session idle timeout (mihomo: 60 s) */
   readonly udpTimeoutMs?: number;
+  /**
+   * Prepares a connection's metadata before the rules run: DNS maps a fake IP (or a
+   * redir-host address) back to its domain here. One call per connection / datagram.
+   */
+  readonly prepare?: (meta: Metadata) => Metadata;
 }
 
 const DEFAULT_TCP_IDLE_MS = 10 * 60_000;
@@ -39,8 +44,10 @@ export class Tunnel implements ConnectionHandler {
   readonly #log: Logger;
   readonly #idleMs: number;
   readonly #nat: NatTable;
+  readonly #prepare: (meta: Metadata) => Metadata;
 
   constructor(opts: TunnelOptions) {
+    this.#prepare = opts.prepare ?? ((m) => m);
     this.#routing = opts.routing;
     this.#tracker = opts.tracker;
     this.#log = opts.log;
@@ -53,7 +60,9 @@ export class Tunnel implements ConnectionHandler {
     });
   }
 
-  handleTcp(conn: Duplex, meta: Metadata, reply?: TcpReply): void {
+  handleTcp(conn: Duplex, original: Metadata, reply?: TcpReply): void {
+    // --- metadata preparation (DNS: fake IP / redir-host address → domain) ---
+    const meta = this.#prepare(original);
     conn.on('error', swallow); // the relay reports errors; before it starts, a reset must not crash us
     const table = this.#routing.current();
     table.retain();
@@ -65,7 +74,8 @@ export class Tunnel implements ConnectionHandler {
   }
 
   handleUdp(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
-    this.#nat.handle(data, meta, writeBack);
+    // --- metadata preparation (DNS: fake IP / redir-host address → domain) ---
+    this.#nat.handle(data, this.#prepare(meta), writeBack);
   }
 
   /** Stops UDP sessions; TCP connections are closed through the tracker. */
