@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isIP } from 'node:net';
 import type { Logger } from '../common/log.js';
 import { errorMessage, ProxyError } from '../core/errors.js';
@@ -66,6 +67,8 @@ export class DnsResolver implements Resolver {
     this.#ipv6 = o.ipv6;
     this.#timeoutMs = o.timeoutMs ?? 5000;
     this.cache = new MessageCache(o.cacheSize ?? 4096);
+    // every batch in flight listens for the resolver's close
+    setMaxListeners(0, this.#ctl.signal);
   }
 
   get ipv6(): boolean {

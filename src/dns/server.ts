@@ -33,6 +33,8 @@ export function splitListen(listen: string): { host: string; port: number } {
 
 /** Counters, for tests and the bench. */
 export interface DnsServerStats {
+  /** datagrams received, whatever became of them */
+  received: number;
   udpQueries: number;
   tcpQueries: number;
   dropped: number;
@@ -49,7 +51,7 @@ export interface DnsServerStats {
  */
 export class DnsServer implements HostService<{ readonly dns: { readonly enable: boolean; readonly listen?: string } }> {
   readonly label = 'dns';
-  readonly stats: DnsServerStats = { udpQueries: 0, tcpQueries: 0, dropped: 0, formErr: 0, inflight: 0 };
+  readonly stats: DnsServerStats = { received: 0, udpQueries: 0, tcpQueries: 0, dropped: 0, formErr: 0, inflight: 0 };
   readonly #runtime: () => DnsRuntime | undefined;
   readonly #log: Logger;
   readonly #limits: DnsServerLimits;
@@ -152,6 +154,7 @@ export class DnsServer implements HostService<{ readonly dns: { readonly enable:
   #bindUdp(host: string, port: number): Promise<UdpSocket> {
     const sock = createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
     sock.on('message', (raw, rinfo) => {
+      this.stats.received++;
       if (!this.#admit(rinfo.address)) {
         this.stats.dropped++;
         return;
