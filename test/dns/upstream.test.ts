@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { createSocket } from 'node:dgram';
+import net from 'node:net';
+import http from 'node:http';
 import { parseNameserver } from '../../src/config/dns.js';
 import { createSystemDialer } from '../../src/transport/system-dialer.js';
 import { buildUpstream, type UpstreamEnv } from '../../src/dns/upstream/build.js';
@@ -156,5 +158,28 @@ describe('upstreams against real servers', () => {
     const ecs = opt.options.find((o) => o.code === 8);
     assert.equal(ecs?.ip, '1.2.3.0');
     assert.equal(ecs?.sourcePrefixLength, 24);
+  });
+
+  test('a server sending garbage, a huge or failing DoH reply: a clear error, never a crash', async () => {
+    const junk = net.createServer((c) => {
+      c.on('error', () => undefined);
+      c.on('data', () => c.end(Buffer.concat([Buffer.from([0, 20]), Buffer.alloc(20, 0xff)])));
+    });
+    await new Promise<void>((r) => junk.listen(0, '127.0.0.1', () => r()));
+    const jp = (junk.address() as net.AddressInfo).port;
+    await assert.rejects(ask(`tcp://127.0.0.1:${jp}`, 'a.test'), /dns tcp:\/\/127\.0\.0\.1:\d+: (dns: bad message|connection closed)/);
+    junk.close();
+    const web = http.createServer((req, res) => {
+      if (req.url?.startsWith('/big')) {
+        res.writeHead(200, { 'content-type': 'application/dns-message' });
+        res.end(Buffer.alloc(70_000));
+      } else res.writeHead(500).end('no');
+    });
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+    const wp = (web.address() as net.AddressInfo).port;
+    await assert.rejects(ask(`http://127.0.0.1:${wp}/big`, 'a.test'), /response too large/);
+    await assert.rejects(ask(`http://127.0.0.1:${wp}/fail`, 'a.test'), /HTTP status 500/);
+    web.closeAllConnections();
+    web.close();
   });
 });
