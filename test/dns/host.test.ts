@@ -115,4 +115,44 @@ describe('DNS in the host', () => {
       await proxy.close(0);
     }
   });
+
+  test('#RULES (and respect-rules) routes the query by the rules: a DST-PORT rule sends it through the proxy', async () => {
+    const lines: string[] = [];
+    const log = createLogger('info');
+    log.subscribe((e) => lines.push(e.message));
+    const proxy = await Host.start(`mixed-port: ${await freePort()}\nrules:\n  - MATCH,DIRECT`, { log });
+    const dnsPort = await freePort();
+    const text = (ns: string, extra: string[] = []) =>
+      [
+        'proxies:',
+        `  - { name: via, type: socks5, server: 127.0.0.1, port: ${mixedPort(proxy)} }`,
+        'dns:',
+        '  enable: true',
+        `  listen: 127.0.0.1:${dnsPort}`,
+        `  nameserver: ['${ns}']`,
+        ...extra,
+        'rules:',
+        `  - DST-PORT,${unbound.port},via`,
+        '  - MATCH,DIRECT',
+      ].join('\n');
+    const host = await Host.start(text(`tcp://127.0.0.1:${unbound.port}#RULES`), { log: createLogger('silent') });
+    try {
+      assert.deepEqual((await dig(dnsPort, 'other.test')).answers, ['10.1.1.5']);
+      assert.ok(lines.some((l) => l.includes(`127.0.0.1:${unbound.port}`)), lines.join('\n'));
+      lines.length = 0;
+      await host.reload(text(`tcp://127.0.0.1:${unbound.port}`, ['  respect-rules: true', `  proxy-server-nameserver: [127.0.0.1:${dnsmasq.port}]`]));
+      assert.deepEqual((await dig(dnsPort, 'web.test')).answers, ['127.0.0.1']);
+      assert.ok(lines.some((l) => l.includes(`127.0.0.1:${unbound.port}`)), 'respect-rules: the same route');
+    } finally {
+      await host.close(0);
+      await proxy.close(0);
+    }
+  });
+
+  test('a -t style check builds the DNS (a missing #proxy is a config error) and binds nothing', async () => {
+    const checked = await Host.check(yaml(`127.0.0.1:${dnsmasq.port}`, 1));
+    assert.equal(checked.config.dns.enable, true);
+    await assert.rejects(Host.check(yaml(`127.0.0.1:${dnsmasq.port}#nosuchproxy`, 1)), /proxy nosuchproxy not found/);
+  });
 });
+

@@ -9,6 +9,11 @@ import { parseNameserver } from '../../src/config/dns.js';
 import { createSystemDialer } from '../../src/transport/system-dialer.js';
 import { buildUpstream, type UpstreamEnv } from '../../src/dns/upstream/build.js';
 import { dohUpstream } from '../../src/dns/upstream/doh.js';
+import { systemUpstream, systemNameservers } from '../../src/dns/upstream/system.js';
+import { udpUpstream } from '../../src/dns/upstream/udp.js';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectTls } from '../../src/transport/tls.js';
 import { answerIps, query, rcodeOf, RCODE, decode, encode } from '../../src/dns/wire.js';
 import { testCerts } from '../support/certs.js';
@@ -182,4 +187,16 @@ describe('upstreams against real servers', () => {
     web.closeAllConnections();
     web.close();
   });
+
+  test('system: the nameservers of resolv.conf, asked at once (a dead first one does not stall)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'clash-ts-resolv-')), 'resolv.conf');
+    writeFileSync(file, '# comment\nsearch x\nnameserver 127.0.0.9\nnameserver 127.0.0.1\nnameserver nonsense\n');
+    assert.deepEqual(systemNameservers(file), ['127.0.0.9', '127.0.0.1']);
+    // the port is the test's dnsmasq (the real one is 53); 127.0.0.9 has nothing listening
+    const u = systemUpstream((ip) => udpUpstream({ server: { host: ip, port: dnsmasq.port }, dialer }), file);
+    const m = await u.exchange(query('a.test', 'A'), AbortSignal.timeout(8000));
+    assert.deepEqual(answerIps(m), ['10.0.0.1']);
+    u.close();
+  });
 });
+

@@ -22,7 +22,7 @@ export function systemNameservers(file = '/etc/resolv.conf'): string[] {
 
 /**
  * `system`: the system's nameservers (read from resolv.conf at each query, so a changed
- * network is followed), asked one after another through `make` (a UDP upstream per server).
+ * network is followed), asked at once through `make` (a UDP upstream per server).
  */
 export function systemUpstream(make: (ip: string) => Upstream, file?: string): Upstream {
   const made = new Map<string, Upstream>();
@@ -31,18 +31,15 @@ export function systemUpstream(make: (ip: string) => Upstream, file?: string): U
     async exchange(q: Message, signal: AbortSignal) {
       const servers = systemNameservers(file);
       if (servers.length === 0) throw new ProxyError('RESOLVE_FAILED', 'dns system: no nameserver in resolv.conf');
-      let last: unknown;
-      for (const ip of servers.slice(0, 3)) {
+      const ups = servers.slice(0, 3).map((ip) => {
         let u = made.get(ip);
         if (!u) made.set(ip, (u = make(ip)));
-        try {
-          return await u.exchange(q, signal);
-        } catch (err) {
-          if (signal.aborted) throw err;
-          last = err;
-        }
-      }
-      throw last;
+        return u;
+      });
+      // asked at once, as mihomo's system client: the first reply wins (a dead one reports nothing)
+      return Promise.any(ups.map((u) => u.exchange(q, signal))).catch((err: AggregateError) => {
+        throw err.errors[0];
+      });
     },
     close() {
       for (const u of made.values()) u.close();
