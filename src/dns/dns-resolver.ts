@@ -141,7 +141,7 @@ export class DnsResolver implements Resolver {
   }
 
   /**
-   * mihomo's batchExchange: every upstream at once, each with its own timeout; the first reply
+   * mihomo's batchExchange: every upstream at once, each with the same timeout; the first reply
    * that is neither SERVFAIL nor REFUSED (and, for A/AAAA, carries an address) wins and the
    * others are cancelled. A reply without addresses is kept in case nothing better comes.
    */
@@ -158,13 +158,22 @@ export class DnsResolver implements Resolver {
       let done = false;
       let firstError: unknown;
       let noIp: Message | undefined;
+      // every upstream of the batch starts now, so one timer is each one's timeout
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ctl.abort(new ProxyError('RESOLVE_FAILED', 'i/o timeout'));
+      }, this.#timeoutMs);
+      timer.unref();
       const finish = (): void => {
+        clearTimeout(timer);
         this.#ctl.signal.removeEventListener('abort', stop);
         stop();
       };
+      const signal = ctl.signal;
+      const debug = log?.enabled('debug') === true;
       for (const u of upstreams) {
-        log?.debug(`[DNS] resolve ${name} ${type} from ${u.address}`);
-        const signal = AbortSignal.any([ctl.signal, AbortSignal.timeout(this.#timeoutMs)]);
+        if (debug) log!.debug(`[DNS] resolve ${name} ${type} from ${u.address}`);
         u.exchange(q, signal).then(
           (m) => {
             if (done) return;
@@ -172,10 +181,10 @@ export class DnsResolver implements Resolver {
             if (rc === RCODE.SERVFAIL || rc === RCODE.REFUSED) {
               firstError ??= new Error(`server failure: ${rcodeName(rc)}`);
             } else if (isIpQuery(type) && answerIps(m).length === 0) {
-              log?.debug(`[DNS] ${name} --> [] ${type} from ${u.address}`);
+              if (debug) log!.debug(`[DNS] ${name} --> [] ${type} from ${u.address}`);
               noIp ??= m;
             } else {
-              log?.debug(`[DNS] ${name} --> [${answerIps(m).join(' ')}] ${type} from ${u.address}`);
+              if (debug) log!.debug(`[DNS] ${name} --> [${answerIps(m).join(' ')}] ${type} from ${u.address}`);
               done = true;
               finish();
               resolve(m);
@@ -185,7 +194,7 @@ export class DnsResolver implements Resolver {
           },
           (err: unknown) => {
             if (done) return;
-            firstError ??= signal.reason instanceof DOMException && signal.aborted && !ctl.signal.aborted ? new Error(`dns ${u.address}: i/o timeout`) : err;
+            firstError ??= timedOut ? new Error(`dns ${u.address}: i/o timeout`) : err;
             if (--left === 0) settle();
           },
         );

@@ -112,6 +112,17 @@ export type Behaviour = 'silent' | 'servfail' | 'truncate' | { answer: string; t
  * query with that address.
  */
 export async function startFakeServer(behaviour: Behaviour): Promise<FakeServer> {
+  // the UDP port is the kernel's pick; the TCP side wants the same number, which may be taken: try again
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startFakeServerOnce(behaviour);
+    } catch (err) {
+      if (attempt >= 10 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
+async function startFakeServerOnce(behaviour: Behaviour): Promise<FakeServer> {
   const seen = { udp: 0, tcp: 0 };
   const udp: Socket = createSocket('udp4');
   const full = (q: packet.DecodedPacket, ip: string, ttl = 60): Buffer =>
@@ -171,7 +182,10 @@ export async function startFakeServer(behaviour: Behaviour): Promise<FakeServer>
     });
   });
   await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
+    tcp.once('error', (err) => {
+      udp.close();
+      reject(err);
+    });
     tcp.listen(port, '127.0.0.1', () => resolve());
   });
   return {

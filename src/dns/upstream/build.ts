@@ -47,11 +47,11 @@ function rawUpstream(spec: NameserverSpec, env: UpstreamEnv): Upstream {
     case 'rcode':
       return rcodeUpstream(spec.url ?? '');
     case 'system':
-      return systemUpstream((ip) => udpUpstream({ server: { host: ip, port: 53 }, dialer: env.systemDialer, log: env.log }), env.resolvConf);
+      return systemUpstream((ip) => udpUpstream({ server: { host: ip, port: 53 }, dialer: env.systemDialer, log: env.log, direct: true }), env.resolvConf);
     case 'udp': {
       const dialer = env.dialerFor(spec);
       const tcp = streamUpstream({ address: `tcp://${hostPort(spec.host, spec.port)}`, connect: (s) => dialer.dialTcp(server, s) });
-      return udpUpstream({ server, dialer, tcp, log: env.log });
+      return udpUpstream({ server, dialer, tcp, log: env.log, direct: spec.proxy === undefined || spec.proxy === 'DIRECT' });
     }
     case 'tcp': {
       const dialer = env.dialerFor(spec);

@@ -3,6 +3,7 @@ import { formatAddress, type Address } from '../../core/address.js';
 import { ProxyError } from '../../core/errors.js';
 import type { Dialer, PacketConn } from '../../core/outbound.js';
 import { decode, encode, FLAG, type Message } from '../wire.js';
+import { SharedUdp } from './udp-shared.js';
 import { onAbort, type Upstream } from './upstream.js';
 
 /** What a UDP upstream needs. */
@@ -13,19 +14,30 @@ export interface UdpUpstreamOptions {
   /** asked again over TCP when the reply is truncated */
   readonly tcp?: Upstream;
   readonly log?: { debug(msg: string): void };
+  /** the server is dialed from this host (no proxy): keep a few sockets instead of one per query */
+  readonly direct?: boolean;
 }
 
 /**
- * Plain DNS over UDP: one socket per query (a fresh source port and id each time, as
- * resolvers do against spoofing), the first reply from the server with the query's id wins;
+ * Plain DNS over UDP. From this host to an IP: a few kept sockets, random ids (udp-shared.ts);
+ * through a proxy: one PacketConn per query. The first reply from the server with the query's id wins;
  * a truncated reply is asked again over TCP, as mihomo does.
  */
 export function udpUpstream(o: UdpUpstreamOptions): Upstream {
   const host = isIP(o.server.host) === 6 ? `[${o.server.host}]` : o.server.host;
   const address = `udp://${host}:${o.server.port}`;
+  const shared = o.direct && isIP(o.server.host) !== 0 ? new SharedUdp(o.server.host, o.server.port) : undefined;
   return {
     address,
     async exchange(q, signal) {
+      if (shared) {
+        const m = await shared.exchange(q, signal, address);
+        if (m.flags & FLAG.TC && o.tcp) {
+          o.log?.debug(`[DNS] Truncated reply from ${formatAddress(o.server)} for ${q.questions[0]?.name ?? ''} over UDP, retrying over TCP`);
+          return o.tcp.exchange(q, signal);
+        }
+        return m;
+      }
       const id = (Math.random() * 0x10000) >>> 0;
       const wire = encode({ ...q, id });
       const pc = await o.dialer.dialUdp(signal);
@@ -59,7 +71,10 @@ export function udpUpstream(o: UdpUpstreamOptions): Upstream {
       }
       return { ...reply, id: q.id };
     },
-    close: () => o.tcp?.close(),
+    close: () => {
+      shared?.close();
+      o.tcp?.close();
+    },
   };
 }
 
