@@ -19,7 +19,7 @@ let web: Local;
 
 before(async () => {
   // web.test is this host's loopback in dnsmasq and in unbound (where other.test differs)
-  dnsmasq = await startDnsmasq({ 'web.test': '127.0.0.1', 'other.test': '10.0.0.5' }, '', ['--log-queries']);
+  dnsmasq = await startDnsmasq({ 'web.test': '127.0.0.1', 'other.test': '10.0.0.5', 'probe.test': '127.0.0.1' }, '', ['--log-queries']);
   unbound = await startUnbound({ 'web.test': '127.0.0.1', 'other.test': '10.1.1.5' });
   web = await httpServer();
   mixed = await freePort();
@@ -61,6 +61,11 @@ describe('DNS in the host', () => {
       assert.deepEqual(q.answer.map((a) => a.data), ['10.0.0.5']);
       const mx = await host.control.dnsExchange!('other.test', 'MX');
       assert.equal(mx.status, 0);
+      // a health check (URL test through DIRECT) resolves through the same DNS
+      const before = (dnsmasq.output().match(/query\[A\] probe\.test/g) ?? []).length;
+      const delay = await host.control.delay('DIRECT', { url: `http://probe.test:${web.port}/data/1`, timeoutMs: 5000 });
+      assert.equal(typeof delay, 'number');
+      assert.ok((dnsmasq.output().match(/query\[A\] probe\.test/g) ?? []).length > before, 'the URL test asked dnsmasq');
     } finally {
       await host.close(0);
     }
