@@ -104,6 +104,15 @@ export class HostResolver implements Resolver {
     this.#rt?.fakeIp?.v6?.flush();
   }
 
+  /** The name the live DNS handed out `ip` for (a fake IP, or a redir-host answer); for the sniffer. */
+  hostByIp(ip: string): string | undefined {
+    const rt = this.#rt;
+    if (!rt) return undefined;
+    const f = rt.fakeIp;
+    if (f) return f.v4.reverse(ip) ?? f.v6?.reverse(ip);
+    return rt.mapping?.name(ip);
+  }
+
   /** The tunnel's metadata step (see DnsRuntime.prepare): identity when DNS is off. */
   prepare(meta: Metadata): Metadata {
     return this.#rt ? this.#rt.prepare(meta) : meta;

@@ -105,6 +105,8 @@ export class DnsRuntime implements Component {
       }
     } else if (this.mapping) {
       name = this.mapping.name(host);
+      // redir-host: the client's address is real: IP rules use it without a lookup (mihomo keeps DstIP)
+      if (name) return { ...meta, destination: { host: name, port: meta.destination.port }, destinationIp: host };
     }
     return name ? { ...meta, destination: { host: name, port: meta.destination.port } } : meta;
   }

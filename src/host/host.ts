@@ -312,6 +312,7 @@ export class Host {
       resolver: this.resolver,
       dialer: this.#dialer,
       directDialer: this.#directDialer,
+      hostByIp: (ip) => this.resolver.hostByIp(ip),
       log: this.log,
       warmPools: this.warmPools,
       selections: this.selections,
