@@ -58,7 +58,7 @@ describe('loadConfig: defaults', () => {
       assert.deepEqual(config.proxies, []);
       assert.deepEqual(config.proxyGroups, []);
       assert.deepEqual(config.rules, []);
-      assert.deepEqual(config.dns, { enable: false });
+      assert.equal(config.dns.enable, false);
     }
   });
 
@@ -146,7 +146,7 @@ unified-delay: true
       workers: 3,
       storeSelected: true,
     });
-    assert.deepEqual(config.dns, { enable: false });
+    assert.equal(config.dns.enable, false);
   });
 
   it('mode and log-level are case-insensitive', () => {
@@ -170,13 +170,14 @@ unified-delay: true
     assert.deepEqual(warnings, [{ path: 'authentication[0]', line: 2, message: 'expected "user:pass", entry ignored' }]);
   });
 
-  it('dns enable warns once that DNS is not supported', () => {
-    const { config, warnings } = load('dns:\n  enable: true\n  enhanced-mode: fake-ip\n  nameserver: [8.8.8.8]\n');
-    assert.deepEqual(config.dns, { enable: true });
-    assert.equal(warnings.length, 1);
-    assert.equal(warnings[0].path, 'dns');
-    assert.equal(warnings[0].line, 1);
-    assert.match(warnings[0].message, /dns is not supported yet/);
+  it('dns: the section is read as mihomo reads it (defaults, nameserver entries)', () => {
+    const { config, warnings } = load('dns:\n  enable: true\n  enhanced-mode: fake-ip\n  nameserver: [8.8.8.8, "tls://1.1.1.1#skip-cert-verify=true"]\n');
+    assert.equal(config.dns.enable, true);
+    assert.equal(config.dns.enhancedMode, 'fake-ip');
+    assert.equal(config.dns.fakeIpRange, '198.18.0.1/16');
+    assert.equal(config.dns.ipv6, false);
+    assert.deepEqual(config.dns.nameserver.map((n) => [n.net, n.host, n.port, n.skipCertVerify]), [['udp', '8.8.8.8', 53, false], ['tls', '1.1.1.1', 853, true]]);
+    assert.deepEqual(warnings, []);
   });
 
   it('reports each invalid general value with path and line', () => {
@@ -227,7 +228,6 @@ hosts: { a.example: 1.2.3.4 }
         ['inbound-tfo', 4, 'inbound-tfo is not supported yet, ignored'],
         ['tcp-concurrent', 5, 'tcp-concurrent is not supported yet, ignored'],
         ['tun', 9, 'tun is not supported yet, ignored'],
-        ['hosts', 10, 'hosts is not supported yet, ignored'],
       ],
     );
   });

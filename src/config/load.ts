@@ -138,7 +138,7 @@ function load(yamlText: string, opts: LoadOptions): LoadResult {
   checkTopLevelKeys(top, issues);
   const general = parseGeneral(top, issues);
   const controller = parseController(top, issues);
-  const dns = parseDns(top.dns, issues);
+  const dns = parseDns(top.dns, issues, top);
   const sniffer = parseSniffer(top.sniffer, issues);
   const geo = parseGeo(top, issues);
 

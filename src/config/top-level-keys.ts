@@ -22,7 +22,9 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     // clash-ts extensions
     'unified-delay', 'warm-pool', 'workers', 'profile',
     // mihomo's, read by config/sniffer.ts
-    'sniffer'].map((k) => [k, 'supported'] as const),
+    'sniffer',
+    // read by config/dns.ts
+    'hosts'].map((k) => [k, 'supported'] as const),
   // geo databases (config/geo.ts)
   ...['geo-auto-update', 'geo-update-interval', 'geodata-mode', 'geodata-loader', 'geosite-matcher', 'geox-url'].map((k) => [k, 'supported'] as const),
   // rules (config/rule-provider.ts)
@@ -31,7 +33,7 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
     'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'tcp-concurrent',
     'global-client-fingerprint', 'global-ua', 'etag-support', 'keep-alive-idle', 'keep-alive-interval',
-    'disable-keep-alive', 'hosts', 'ntp', 'tuic-server', 'experimental',
+    'disable-keep-alive', 'ntp', 'tuic-server', 'experimental',
     'tls', 'clash-for-android'].map((k) => [k, 'ignored'] as const),
   // interface-name/routing-mark keep proxy traffic off a VPN or
   // out of a redirect loop; tun/iptables, when enabled, capture the host's traffic: without

@@ -92,8 +92,15 @@ export interface ControlPlane {
 
   /** resolves a name with the core's resolver */
   dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView>;
+  /**
+   * a query of any type answered by the core's DNS, as mihomo's /dns/query shows it (absent
+   * where only dnsQuery exists: the cluster's primary)
+   */
+  dnsExchange?(name: string, type: string): Promise<DnsMessageView>;
   /** drops the resolver's cached answers (in a cluster: the primary's and every worker's) */
   flushDnsCache(): Promise<void>;
+  /** forgets every fake-ip mapping (POST /cache/fakeip/flush) */
+  flushFakeIpCache?(): Promise<void>;
   /** the warm pools' counters (in a cluster: the primary's own, which dials only URL tests) */
   warmPools(): WarmPoolView[];
   /** the tunnel's dial latencies per leaf proxy, for /metrics (absent: not reported) */
@@ -302,6 +309,30 @@ export interface ListenerDiffView {
   readonly closed: readonly string[];
   /** listeners that had to wait for a port one of ours freed, and then could not bind it (logged) */
   readonly failed: readonly string[];
+}
+
+/** One record of a DNS answer, as mihomo's /dns/query lists it. */
+export interface DnsRecordView {
+  readonly name: string;
+  /** the record type number */
+  readonly type: number;
+  readonly ttl: number;
+  /** the record's data as text */
+  readonly data: string;
+}
+
+/** A whole DNS reply (mihomo's /dns/query body). */
+export interface DnsMessageView {
+  readonly status: number;
+  readonly question: { readonly name: string; readonly type: number; readonly class: number };
+  readonly tc: boolean;
+  readonly rd: boolean;
+  readonly ra: boolean;
+  readonly ad: boolean;
+  readonly cd: boolean;
+  readonly answer: readonly DnsRecordView[];
+  readonly authority: readonly DnsRecordView[];
+  readonly additional: readonly DnsRecordView[];
 }
 
 /** The answer to a DNS query. */

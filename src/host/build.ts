@@ -32,6 +32,8 @@ import { RuleProviderSet } from '../rule-provider/registry.js';
 import { compileScope } from '../rule-provider/scope.js';
 import type { WarmPoolRegistry } from '../transport/warm-pool-registry.js';
 import { Router, type Mode } from '../tunnel/route.js';
+import { buildDns } from '../dns/runtime.js';
+import { dnsGeoUses } from '../dns/geo-uses.js';
 import { Generation } from './generation.js';
 
 /** mihomo's group over every outbound, used in global mode (DIRECT until switched). */
@@ -48,6 +50,8 @@ export interface BuildDeps {
   readonly groups: GroupRegistry;
   readonly resolver: Resolver;
   readonly dialer: Dialer;
+  /** DIRECT's dialer (its resolver follows direct-nameserver); default `dialer` */
+  readonly directDialer?: Dialer;
   readonly log: Logger;
   readonly warmPools: WarmPoolRegistry;
   readonly selections: SelectionStore;
@@ -88,7 +92,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   // `outbound`: dialer-proxy finds its proxy or group per dial, once the generation is whole
   const outboundDeps: OutboundDeps = { resolver: deps.resolver, log: deps.log, dialer: deps.dialer, warmPool: warmPools, outbound: lookup };
   const compatible: Outbound = { ...createReject(COMPATIBLE), type: 'Compatible' };
-  for (const o of [createDirect('DIRECT', outboundDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), compatible, createPass()]) {
+  const directDeps = deps.directDialer ? { ...outboundDeps, dialer: deps.directDialer } : outboundDeps;
+  for (const o of [createDirect('DIRECT', directDeps), createReject('REJECT'), createRejectDrop('REJECT-DROP'), compatible, createPass()]) {
     outbounds.set(o.name, o);
   }
   for (const p of config.proxies) {
@@ -197,6 +202,8 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
   // geo databases the rules name, read (a missing one downloaded) before the rules bind
   const geoConfig = config.geo ?? DEFAULT_GEO_CONFIG;
   const homeDir = deps.homeDir ?? process.cwd();
+  // the DNS side's geo needs (fallback-filter geoip, geosite: keys) are read with the rules'
+  if (config.dns.enable) (deps.ruleDeps.geoUses ??= []).push(...dnsGeoUses(config.dns));
   const geo = await prepareGeo(geoConfig, deps.ruleDeps.geoUses ?? [], config.rules, { homeDir, log: deps.log, download: deps.geoDownload, cache: deps.geoCache });
   issues.push(...geo.issues);
   deps.ruleDeps.geo = geo.geo;
@@ -206,8 +213,24 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
 
   const inspect = config.findProcessMode === 'always' ? (m: Parameters<ProcessFinder['find']>[0]) => void processes.find(m) : undefined;
   const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver, ...(inspect && { inspect }) });
+  // DNS (dns.enable): upstreams dialed through this generation's outbounds or rules
+  let dns: ReturnType<typeof buildDns>['runtime'];
+  if (config.dns.enable) {
+    const built = buildDns(config.dns, {
+      log: deps.log,
+      outbound: lookup,
+      route: async (meta) => (await router.route(meta)).outbound,
+      geo: geo.geo,
+      ruleSets,
+      homeDir: deps.homeDir,
+      ca: deps.probeCa,
+    });
+    for (const i of built.issues) issues.push({ path: i.path, message: i.message });
+    dns = built.runtime;
+    if (dns) components.push(dns);
+  }
   const sniffer = createSniffer(config.sniffer, { log: deps.log, hostByIp: deps.hostByIp });
-  const gen = new Generation({ id, config, outbounds, providers, ruleSets, rules: compiled, router, sniffer, components, warmPools, log: deps.log, geo: geo.geo });
+  const gen = new Generation({ id, config, outbounds, providers, ruleSets, rules: compiled, router, sniffer, components, warmPools, log: deps.log, geo: geo.geo, dns });
   if (issues.length > 0) {
     await gen.close();
     throw new ConfigError(issues);

@@ -7,6 +7,7 @@ import type {
   ControlPlane,
   DelayTest,
   DialStatsView,
+  DnsMessageView,
   DnsQueryView,
   GeneralView,
   LogView,
@@ -23,6 +24,8 @@ import { errorMessage, ProxyError } from '../core/errors.js';
 import { isGroup } from '../core/outbound.js';
 import { ExpectedStatus } from '../health/expected-status.js';
 import { recordedProbe, type ProbeOptions } from '../health/probe.js';
+import { answerQuery } from '../dns/handler.js';
+import { query, rcodeOf, recordText, TYPE_NUMBERS, FLAG, type Answer, type RecordType } from '../dns/wire.js';
 import type { Host } from './host.js';
 import { isSelectable } from '../group/registry.js';
 import type { Outbound } from '../core/outbound.js';
@@ -252,6 +255,36 @@ export class HostControl implements ControlPlane {
     return { name, type, answers };
   }
 
+  /** Any type, answered as the DNS listener would (hosts, fake-ip, the resolver); DNS off: A/AAAA from the system. */
+  async dnsExchange(name: string, type: string): Promise<DnsMessageView> {
+    const t = type.toUpperCase();
+    const num = TYPE_NUMBERS[t];
+    if (num === undefined) throw new ProxyError('CONFIG', 'invalid query type');
+    const fqdn = name.endsWith('.') ? name : `${name}.`;
+    const rt = this.#host.resolver.runtime;
+    if (!rt) {
+      if (t !== 'A' && t !== 'AAAA') throw new ProxyError('UNSUPPORTED', 'DNS section is disabled');
+      const ips = t === 'A' ? await this.#host.resolver.resolve4(name) : await this.#host.resolver.resolve6(name);
+      const answer = ips.map((data) => ({ name: fqdn, type: num, ttl: 0, data }));
+      return { status: 0, question: { name: fqdn, type: num, class: 1 }, tc: false, rd: true, ra: true, ad: false, cd: false, answer, authority: [], additional: [] };
+    }
+    const m = await answerQuery(rt, query(fqdn, t as RecordType));
+    const view = (list: Answer[]) =>
+      list.filter((a) => a.type !== 'OPT').map((a) => ({ name: a.name.endsWith('.') ? a.name : `${a.name}.`, type: TYPE_NUMBERS[a.type] ?? 0, ttl: (a as { ttl?: number }).ttl ?? 0, data: recordText(a) }));
+    return {
+      status: rcodeOf(m),
+      question: { name: fqdn, type: num, class: 1 },
+      tc: (m.flags & FLAG.TC) !== 0,
+      rd: (m.flags & FLAG.RD) !== 0,
+      ra: (m.flags & FLAG.RA) !== 0,
+      ad: (m.flags & FLAG.AD) !== 0,
+      cd: (m.flags & FLAG.CD) !== 0,
+      answer: view(m.answers),
+      authority: view(m.authorities),
+      additional: view(m.additionals),
+    };
+  }
+
   async flushDnsCache(): Promise<void> {
     this.#host.resolver.flush();
   }
@@ -262,6 +295,10 @@ export class HostControl implements ControlPlane {
 
   dnsCacheStats(): { hits: number; misses: number } | undefined {
     return this.#host.resolver.stats?.();
+  }
+
+  async flushFakeIpCache(): Promise<void> {
+    this.#host.resolver.flushFakeIp();
   }
 
   warmPools(): WarmPoolView[] {

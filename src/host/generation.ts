@@ -1,5 +1,6 @@
 import type { Logger } from '../common/log.js';
 import type { Config } from '../config/load.js';
+import type { DnsRuntime } from '../dns/runtime.js';
 import type { Component } from '../core/component.js';
 import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
@@ -33,6 +34,8 @@ export interface GenerationParts {
   readonly log: Logger;
   /** its geo databases (the rules' and the DNS side's) */
   readonly geo?: GeoData;
+  /** its DNS when dns.enable (also among its components) */
+  readonly dns?: DnsRuntime;
 }
 
 /**
@@ -54,6 +57,7 @@ export class Generation implements RoutingTable {
   readonly components: readonly Component[];
   /** the geo databases this generation's rules were bound to (absent only for a hand-built generation) */
   readonly geo: GeoData | undefined;
+  readonly dns: DnsRuntime | undefined;
   readonly #warm: WarmPoolScope;
   readonly #log: Logger;
   #live = 0;
@@ -75,6 +79,7 @@ export class Generation implements RoutingTable {
     this.sniffer = p.sniffer;
     this.components = p.components;
     this.geo = p.geo;
+    this.dns = p.dns;
     this.#warm = p.warmPools;
     this.#log = p.log;
     this.closed = new Promise((resolve) => (this.#onClosed = resolve));

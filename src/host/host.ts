@@ -7,7 +7,9 @@ import type { ConnectionView, ControlPlane, LogView, ReloadResult } from '../cor
 import { errorMessage } from '../core/errors.js';
 import type { Inbound } from '../core/inbound.js';
 import type { HostService } from '../core/service.js';
-import { createSystemResolver, type SystemResolver } from '../dns/system-resolver.js';
+import { HostResolver } from '../dns/host-resolver.js';
+import { DnsServer } from '../dns/server.js';
+import { createSystemResolver } from '../dns/system-resolver.js';
 import { createGroupRegistry } from '../group/index.js';
 import type { GroupRegistry } from '../group/registry.js';
 import { SelectionStore } from '../group/selection-store.js';
@@ -103,7 +105,10 @@ export class Host {
   /** the only surface the API, CLI, library and tests drive the core through */
   readonly control: ControlPlane;
   readonly events = new EventEmitter<HostEvents>();
-  readonly resolver: SystemResolver;
+  /** the one resolver every dial, rule and health check uses (the live DNS, or the system's) */
+  readonly resolver: HostResolver;
+  /** `dns.listen` (bound only by a host that binds its listeners and the UDP relays) */
+  readonly dnsServer: DnsServer | undefined;
   readonly #registry: ProxyRegistry;
   readonly #groups: GroupRegistry;
   readonly #listeners: ListenerSet;
@@ -111,8 +116,9 @@ export class Host {
   readonly #udpRelays: boolean;
   readonly #bind: boolean;
   readonly #transform: ((config: Config) => Config) | undefined;
-  readonly #services: readonly HostService<Config>[];
+  #services: readonly HostService<Config>[];
   readonly #dialer: ReturnType<typeof createSystemDialer>;
+  readonly #directDialer: ReturnType<typeof createSystemDialer>;
   readonly #homeDir: string | undefined;
   readonly #fetchTimeoutMs: number | undefined;
   #gen: Generation | undefined;
@@ -144,13 +150,20 @@ export class Host {
     this.probeCa = opts.probeCa;
     this.#homeDir = opts.homeDir;
     this.#fetchTimeoutMs = opts.providerFetchTimeoutMs;
-    this.resolver = createSystemResolver({ ipv6: true, log });
-    this.#dialer = createSystemDialer({ resolver: this.resolver });
+    this.resolver = new HostResolver(createSystemResolver({ ipv6: true, log }));
+    // proxies reach their servers by proxy-server-nameserver; DIRECT gets its own dialer (build.ts)
+    this.#dialer = createSystemDialer({ resolver: this.resolver.proxyServer });
+    this.#directDialer = createSystemDialer({ resolver: this.resolver.direct });
+    this.dnsServer = this.#bind && this.#udpRelays ? new DnsServer(() => this.resolver.runtime, log) : undefined;
+    if (this.dnsServer) this.#services = [this.dnsServer, ...this.#services];
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
     this.#listeners = new ListenerSet(opts.listeners ?? createListenerRegistry(), log);
     // before the first swap, a listener bound by the first reload routes by the generation being
     // swapped in (a connection can arrive between its bind and the swap)
-    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log, dialStats: this.dialStats });
+    this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log,
+      dialStats: this.dialStats,
+      prepare: (meta) => this.resolver.prepare(meta),
+    });
     const direct = createDirect('DIRECT', { resolver: this.resolver, log, dialer: this.#dialer });
     const geoOutbound = routedOutbound(async (meta) => (this.#gen ? (await this.#gen.router.route(meta)).outbound : direct));
     this.#geoDownload = geoDownloader({ log, outbound: () => geoOutbound, ca: this.probeCa });
@@ -289,6 +302,7 @@ export class Host {
     this.log.level = config.general.logLevel;
     this.resolver.setIpv6(config.general.ipv6);
     this.#ipv6 = config.general.ipv6;
+    this.resolver.use(gen.dns, config.dns.hosts);
     this.#text = loaded.text;
     this.#storeSelections(config);
     pruneSelections(gen, this.selections);
@@ -349,6 +363,8 @@ export class Host {
       groups: this.#groups,
       resolver: this.resolver,
       dialer: this.#dialer,
+      directDialer: this.#directDialer,
+      hostByIp: (ip) => this.resolver.hostByIp(ip),
       log: this.log,
       warmPools: this.warmPools,
       selections: this.selections,

@@ -23,6 +23,11 @@ export interface TunnelOptions {
   readonly udpTimeoutMs?: number;
   /** TCP dial latencies per leaf proxy (/metrics) */
   readonly dialStats?: DialStats;
+  /**
+   * Prepares a connection's metadata before the rules run: DNS maps a fake IP (or a
+   * redir-host address) back to its domain here. One call per connection / datagram.
+   */
+  readonly prepare?: (meta: Metadata) => Metadata;
 }
 
 const DEFAULT_TCP_IDLE_MS = 10 * 60_000;
@@ -43,9 +48,11 @@ export class Tunnel implements ConnectionHandler {
   readonly #idleMs: number;
   readonly #nat: NatTable;
   readonly #dialStats: DialStats | undefined;
+  readonly #prepare: (meta: Metadata) => Metadata;
 
   constructor(opts: TunnelOptions) {
     this.#dialStats = opts.dialStats;
+    this.#prepare = opts.prepare ?? ((m) => m);
     this.#routing = opts.routing;
     this.#tracker = opts.tracker;
     this.#log = opts.log;
@@ -58,7 +65,9 @@ export class Tunnel implements ConnectionHandler {
     });
   }
 
-  handleTcp(conn: Duplex, meta: Metadata, reply?: TcpReply): void {
+  handleTcp(conn: Duplex, original: Metadata, reply?: TcpReply): void {
+    // --- metadata preparation (DNS: fake IP / redir-host address → domain) ---
+    const meta = this.#prepare(original);
     conn.on('error', swallow); // the relay reports errors; before it starts, a reset must not crash us
     const table = this.#routing.current();
     table.retain();
@@ -70,7 +79,8 @@ export class Tunnel implements ConnectionHandler {
   }
 
   handleUdp(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
-    this.#nat.handle(data, meta, writeBack);
+    // --- metadata preparation (DNS: fake IP / redir-host address → domain) ---
+    this.#nat.handle(data, this.#prepare(meta), writeBack);
   }
 
   /** Stops UDP sessions; TCP connections are closed through the tracker. */
