@@ -1,0 +1,23 @@
+// The short fuzz mode that `npm test` runs: every target with ~10,000 cases (scaled by its
+// weight for the slow ones), through the same harness as `npm run fuzz`. A random seed each run
+// (printed on a finding, with fast-check's shrunk input, so `npm run fuzz -- --target NAME
+// --seed S --path P` replays it). FUZZ_CASES overrides the count.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fuzzTarget } from './harness.js';
+import { TARGETS } from './targets/index.js';
+
+const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
+
+describe('fuzz (short mode)', { timeout: 600_000 }, () => {
+  for (const t of TARGETS) {
+    it(`${t.name} survives ${Math.round(CASES * (t.weight ?? 1))} cases`, async () => {
+      const r = await fuzzTarget(t, { cases: Math.max(1, Math.round(CASES * (t.weight ?? 1))) });
+      if (r.finding) {
+        const f = r.finding;
+        assert.fail(`${t.name}: ${f.error}\n  input ${f.counterexample.slice(0, 1000)}\n  replay: npm run fuzz -- --target ${t.name} --seed ${f.seed} --path ${f.path}`);
+      }
+      assert.equal(r.cases, Math.max(1, Math.round(CASES * (t.weight ?? 1))));
+    });
+  }
+});
