@@ -20,7 +20,7 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'lan-allowed-ips', 'lan-disallowed-ips', 'mode', 'log-level', 'ipv6', 'external-controller', 'external-ui',
     'external-controller-unix', 'external-controller-cors', 'external-ui-name', 'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'proxy-providers', 'rules', 'dns',
     // clash-ts extensions
-    'unified-delay', 'warm-pool', 'workers', 'profile'].map((k) => [k, 'supported'] as const),
+    'unified-delay', 'warm-pool', 'workers', 'profile', 'max-connections', 'max-connections-per-ip'].map((k) => [k, 'supported'] as const),
   // features not built yet whose absence changes no route
   ...['redir-port', 'tproxy-port', 'ss-config', 'vmess-config', 'inbound-tfo', 'inbound-mptcp',
     'external-controller-pipe', 'external-controller-tls', 'external-ui-url', 'external-doh-server', 'tunnels', 'geo-auto-update', 'geo-update-interval',

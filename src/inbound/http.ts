@@ -7,6 +7,12 @@ import { parseSimpleConnect } from './connect-head.js';
 import { forwardRequest } from './http-forward.js';
 import { endToEndHeaders, parseConnectTarget, parseForwardTarget, removeHeader } from './http-headers.js';
 
+/**
+ * The longest request head (request line and headers together) the HTTP inbound reads: a longer
+ * one is answered 431 and closed. node:http's default, set here so no runtime flag changes it.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
 /** The challenge sent with 407. */
 const PROXY_AUTHENTICATE = 'Basic realm="clash-ts"';
 
@@ -37,7 +43,7 @@ export class HttpProxy {
     this.#ctx = ctx;
     // requestTimeout 0: a long upload through the proxy is not a slow client; the handshake
     // deadline (InboundContext) bounds the wait for the first request instead.
-    this.#server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 });
+    this.#server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000, maxHeaderSize: MAX_HEADER_BYTES });
     // Let a client that half-closes after its request still get the response.
     (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.#server.on('request', this.#onRequest);

@@ -1,4 +1,5 @@
 import type { Logger } from '../common/log.js';
+import { LIMIT_LOG_INTERVAL_MS, OncePerInterval } from '../common/once-per-interval.js';
 import { formatAddress, type Address } from '../core/address.js';
 import { errorMessage, hasCode } from '../core/errors.js';
 import type { UdpWriteBack } from '../core/inbound.js';
@@ -16,10 +17,18 @@ export interface NatOptions {
   readonly log: Logger;
   /** a session with no packet either way for this long is closed */
   readonly timeoutMs: number;
+  /** at most this many sessions at once (default {@link MAX_NAT_SESSIONS}) */
+  readonly maxSessions?: number;
 }
 
 /** Datagrams that arrive while a session is still dialing are queued, up to this many. */
 const MAX_PENDING = 64;
+
+/**
+ * The NAT table holds at most this many sessions: a datagram that would open one more is
+ * dropped (logged once per interval), existing sessions go on. Each costs a socket (an fd).
+ */
+export const MAX_NAT_SESSIONS = 16_384;
 
 interface Session {
   readonly key: string;
@@ -43,9 +52,15 @@ export class NatTable {
   readonly #opts: NatOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #max: number;
+  readonly #fullLog: OncePerInterval;
 
   constructor(opts: NatOptions) {
     this.#opts = opts;
+    this.#max = opts.maxSessions ?? MAX_NAT_SESSIONS;
+    this.#fullLog = new OncePerInterval(LIMIT_LOG_INTERVAL_MS, (n) =>
+      opts.log.warn(`[UDP] NAT table full (${this.#max} sessions): dropped ${n === 1 ? '1 packet' : `${n} packets`} of new sessions since the last report`),
+    );
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(1000, Math.floor(opts.timeoutMs / 4)));
     this.#sweeper.unref();
   }
@@ -65,6 +80,10 @@ export class NatTable {
       } else if (s.pending && s.pending.length < MAX_PENDING) {
         s.pending.push({ data, to: meta.destination });
       }
+      return;
+    }
+    if (this.#sessions.size >= this.#max) {
+      this.#fullLog.hit();
       return;
     }
     const session: Session = {
