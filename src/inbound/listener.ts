@@ -1,6 +1,7 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { CidrList } from '../common/cidr.js';
 import type { Logger } from '../common/log.js';
+import { watchOwnServer } from '../common/own-endpoints.js';
 import { unmapIPv4, type Address } from '../core/address.js';
 import type { ConnectionHandler, Inbound } from '../core/inbound.js';
 import { Authenticator, type InboundUser } from './auth.js';
@@ -92,6 +93,7 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   // allowHalfOpen: a client's FIN must reach the remote as a FIN, not close our side.
   const server = createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
   server.on('error', (err) => opts.log.error(`[${opts.name}] listener: ${err.message}`));
+  watchOwnServer(server);
   await listen(server, opts.listen, opts.port);
   const bound = server.address();
   const address: Address = typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : { host: opts.listen, port: opts.port };

@@ -6,6 +6,7 @@ import type { UdpWriteBack } from '../core/inbound.js';
 import type { Metadata } from '../core/metadata.js';
 import type { PacketConn } from '../core/outbound.js';
 import { dialErrorLine, routeLine } from './log-line.js';
+import { loopRefusal } from './loop-guard.js';
 import type { RoutingSource, RoutingTable } from './routing.js';
 import type { TrackedConnection, Tracker } from './tracker.js';
 
@@ -114,6 +115,12 @@ export class NatTable {
     const { log, tracker } = this.#opts;
     const router = s.table.router;
     const route = await router.route(meta);
+    const loop = loopRefusal(meta, route);
+    if (loop !== undefined) {
+      log.warn(dialErrorLine('UDP', meta, route, loop));
+      this.#end(s);
+      return;
+    }
     let pc: PacketConn;
     try {
       pc = await route.outbound.dialUdp(meta, { signal: AbortSignal.timeout(this.#opts.timeoutMs) });

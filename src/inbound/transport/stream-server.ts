@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Logger } from '../../common/log.js';
+import { watchOwnServer } from '../../common/own-endpoints.js';
 import { unmapIPv4, type Address } from '../../core/address.js';
 import { readHead } from '../../transport/http-head.js';
 import { ConnectionLimiter, NO_LIMITS, type ConnectionLimits } from '../limits.js';
@@ -139,6 +140,7 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
   } else {
     server = net.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
+  watchOwnServer(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // not exclusive: node:cluster workers (`workers: N`) share the socket through the primary
