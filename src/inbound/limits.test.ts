@@ -234,3 +234,21 @@ describe('handshake deadline on a gRPC server listener', () => {
     }
   });
 });
+
+describe('handshake timeouts are logged once per interval', () => {
+  it('20 silent clients closed at the deadline give one debug line, not 20', async () => {
+    const debugs: string[] = [];
+    const base = createLogger('silent');
+    const log: Logger = { ...base, level: 'debug', enabled: () => true, debug: (m: string) => void debugs.push(m), info() {}, warn() {}, error() {} };
+    const inbound = await startTestInbound(new FakeHandler(), { log, handshakeTimeoutMs: 100 });
+    try {
+      const closed = await Promise.all(Array.from({ length: 20 }, () => closedByServer(inbound.address())));
+      assert.ok(closed.every(Boolean), 'every silent client was closed by the deadline');
+      const lines = debugs.filter((d) => d.includes('handshake timeout'));
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.match(lines[0], /^\[TEST-MIXED\] handshake timeout: closed 1 connection since the last report \(the last from 127\.0\.0\.1\)$/);
+    } finally {
+      await inbound.close();
+    }
+  });
+});
