@@ -24,6 +24,15 @@ interface ConnState {
 
 function swallow(): void {}
 
+/**
+ * A request line without a version is HTTP/0.9 to node:http, which then serves it; Go's
+ * ReadRequest (mihomo's HTTP inbound) refuses it as malformed. We answer 400 and close: a
+ * proxy request is HTTP/1.x (our answers would otherwise begin `HTTP/0.9 …`, which no client reads).
+ */
+function isHttp09(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 0;
+}
+
 /** Whether node:http is writing a response on this socket right now. */
 function isBusy(socket: Socket): boolean {
   return (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
@@ -100,6 +109,10 @@ export class HttpProxy {
     this.#ctx.release(socket);
     req.on('error', swallow);
     res.once('finish', () => this.#afterResponse(socket));
+    if (isHttp09(req)) {
+      res.shouldKeepAlive = false;
+      return this.#answer(res, 400);
+    }
     const user = this.#authenticate(req, socket);
     if (user === false) return this.#deny(req, res);
     const target = parseForwardTarget(req.url);
@@ -112,6 +125,7 @@ export class HttpProxy {
 
   #onConnect = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     this.#takeOver(socket);
+    if (isHttp09(req)) return this.#rawAnswer(socket, req, '400 Bad Request');
     const user = this.#authenticate(req, socket);
     if (user === false) return this.#denyRaw(req, socket);
     const target = parseConnectTarget(req.url);
@@ -129,6 +143,7 @@ export class HttpProxy {
    */
   #onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     this.#takeOver(socket);
+    if (isHttp09(req)) return this.#rawAnswer(socket, req, '400 Bad Request');
     const user = this.#authenticate(req, socket);
     if (user === false) return this.#denyRaw(req, socket);
     const target = parseForwardTarget(req.url);
@@ -207,7 +222,7 @@ export class HttpProxy {
 
   /** A final answer on a socket node:http no longer manages, then close. */
   #rawAnswer(socket: Socket, req: IncomingMessage, status: string, extra = ''): void {
-    socket.end(`HTTP/${req.httpVersion} ${status}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(`HTTP/${req.httpVersion === '1.0' ? '1.0' : '1.1'} ${status}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroySoon();
   }
 }

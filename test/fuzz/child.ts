@@ -9,4 +9,4 @@ if (!t) {
   process.exit(2);
 }
 const r = await fuzzTarget(t, { cases: Number(cases), seed: seed === undefined || seed === '' ? undefined : Number(seed), path: path || undefined });
-process.stdout.write(`${JSON.stringify(r)}\n`);
+process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0));

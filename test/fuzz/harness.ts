@@ -18,6 +18,8 @@ export interface FuzzTarget<T = unknown> {
   readonly weight?: number;
   /** `run` returns a promise (a stream-level target): cases run one at a time under a timer */
   readonly async?: boolean;
+  /** releases what the cases shared (a listener), after the last case */
+  teardown?(): Promise<void>;
 }
 
 /** A target's own check failed: the parser answered, but wrongly. Always a finding. */
@@ -139,6 +141,7 @@ export async function fuzzTarget<T>(t: FuzzTarget<T>, opts: { cases: number; see
   const details = t.async
     ? await fc.check(fc.asyncProperty(t.arbitrary, (input) => oneCase(t, input)), params)
     : fc.check(fc.property(t.arbitrary, (input) => oneCaseSync(t, input)), params);
+  await t.teardown?.();
   const ms = performance.now() - started;
   if (!details.failed) return { target: t.name, cases: details.numRuns, ms };
   const e = details.errorInstance;
