@@ -4,7 +4,9 @@ import { Invariant, type FuzzTarget } from '../harness.js';
 import { addressArb, chunked, reads, wire, type Chunked } from '../bytes.js';
 import type { Inbound } from '../../../src/core/inbound.js';
 import { encodeSocksAddress } from '../../../src/protocol/common/socks-address.js';
-import { FakeHandler, startTestInbound } from '../../../src/inbound/fakes.test.js';
+import { FakeHandler, quietLog, startTestInbound } from '../../../src/inbound/fakes.test.js';
+import { startServerInbound, type ServerInboundType } from '../../../src/inbound/server/start.js';
+import { ID, trojanHead, vlessHead, vmessSealed } from './v2ray.js';
 
 /**
  * The mixed listener itself (the first-byte sniffer, SOCKS4/5, node:http with our CONNECT,
@@ -77,3 +79,41 @@ export const inboundTargets: FuzzTarget<any>[] = [
     },
   },
 ];
+
+/** One of our server listeners (plain TCP) on loopback, fed whole client streams. */
+function serverTarget(type: ServerInboundType, valid: fc.Arbitrary<Buffer>): FuzzTarget<Chunked> {
+  let started: Promise<Inbound> | undefined;
+  const get = (): Promise<Inbound> => {
+    if (started === undefined) {
+      const handler = new FakeHandler();
+      handler.fail = new Error('the fuzzer dials nothing');
+      started = startServerInbound({
+        name: `fuzz-${type}`,
+        type,
+        listen: '127.0.0.1',
+        port: 0,
+        users: [{ name: 'u', secret: type === 'trojan' ? 'pw' : ID }],
+        handler,
+        log: quietLog,
+        handshakeTimeoutMs: 2000,
+      });
+    }
+    return started;
+  };
+  return {
+    name: `${type}-listener-stream`,
+    arbitrary: chunked(wire(valid)),
+    async run(input: Chunked) {
+      await session((await get()).address().port, input);
+    },
+    weight: 0.1,
+    async: true,
+    async teardown() {
+      const i = started;
+      started = undefined;
+      await (await i)?.close();
+    },
+  };
+}
+
+inboundTargets.push(serverTarget('trojan', trojanHead), serverTarget('vless', vlessHead), serverTarget('vmess', vmessSealed));

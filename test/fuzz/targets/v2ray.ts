@@ -23,12 +23,12 @@ import { userIdBytes, userKeys } from '../../../src/protocol/vmess/codec/user.js
 import { gcmSeal } from '../../../src/protocol/vmess/codec/header.js';
 import { kdf, kdf16, KDF_SALT } from '../../../src/protocol/vmess/codec/kdf.js';
 
-const ID = randomUUID();
+export const ID = randomUUID();
 const vless = vlessRequestParser(vlessUsers([{ name: 'v', secret: ID }]));
 const trojan = trojanRequestParser(trojanUsers([{ name: 't', secret: 'pw' }]));
 const vmessKeys = userKeys(userIdBytes(ID));
 
-const vlessHead = fc
+export const vlessHead = fc
   .tuple(fc.constantFrom(1, 2, 3), addressArb, fc.uint8Array({ maxLength: 40 }), payloadArb)
   .map(([cmd, dest, addons, p]) => {
     const h = encodeVlessRequest(uuidBytes(ID), cmd as 1, cmd === 3 ? undefined : dest, p);
@@ -36,7 +36,7 @@ const vlessHead = fc
     // the addons field (protobuf, skipped by us) with bytes in it
     return Buffer.concat([h.subarray(0, 17), Buffer.from([addons.length]), addons, h.subarray(18)]);
   });
-const trojanHead = fc
+export const trojanHead = fc
   .tuple(fc.constantFrom(TROJAN_CMD.CONNECT, TROJAN_CMD.UDP_ASSOCIATE, 2), addressArb, payloadArb, fc.boolean())
   .map(([cmd, dest, p, wrong]) => encodeTrojanRequest(trojanPasswordKey(wrong ? 'other' : 'pw'), cmd as 1, dest, p));
 
@@ -52,7 +52,7 @@ const request = fc.record({
 const plainRequest = fc.tuple(request, fc.integer({ min: 0, max: 15 })).map(([r, p]) => encodeRequest(r, p));
 
 /** A sealed VMess AEAD request whose plaintext header (mutated or not) is properly sealed. */
-const vmessSealed = fc
+export const vmessSealed = fc
   .tuple(fc.oneof(plainRequest, mutated(plainRequest), fc.uint8Array({ maxLength: 100 }).map((u) => Buffer.from(u))), fc.oneof(fc.constant(0), fc.integer({ min: -115, max: 115 }), fc.integer({ min: 125, max: 400 }), fc.integer({ min: -400, max: -125 })), payloadArb)
   .map(([h, skew, rest]) => Buffer.concat([sealAeadHeader(vmessKeys, h, Math.floor(Date.now() / 1000) + skew), rest]));
 
