@@ -2,7 +2,7 @@ import net from 'node:net';
 import fc from 'fast-check';
 import { Invariant, type FuzzTarget } from '../harness.js';
 import { addressArb, chunked, reads, wire, type Chunked } from '../bytes.js';
-import type { Inbound } from '../../../src/core/inbound.js';
+import type { ConnectionHandler, Inbound } from '../../../src/core/inbound.js';
 import { encodeSocksAddress } from '../../../src/protocol/common/socks-address.js';
 import { FakeHandler, quietLog, startTestInbound } from '../../../src/inbound/fakes.test.js';
 import { startServerInbound, type ServerInboundType } from '../../../src/inbound/server/start.js';
@@ -15,11 +15,16 @@ import { ID, trojanHead, vlessHead, vmessSealed } from './v2ray.js';
  * A crash of the listener kills the process: the runner reports that as a finding.
  */
 let inbound: Promise<Inbound> | undefined;
+
+/** Refuses every TCP connection (FakeHandler with `fail`) and drops every datagram. */
+function refusingHandler(): ConnectionHandler {
+  const tcp = new FakeHandler();
+  tcp.fail = new Error('the fuzzer dials nothing');
+  return { handleTcp: (conn, meta, reply) => tcp.handleTcp(conn, meta, reply), handleUdp() {} };
+}
 function listener(): Promise<Inbound> {
   if (inbound === undefined) {
-    const handler = new FakeHandler();
-    handler.fail = new Error('the fuzzer dials nothing');
-    inbound = startTestInbound(handler, { users: [{ username: 'u', password: 'p:w' }], handshakeTimeoutMs: 2000 });
+    inbound = startTestInbound(refusingHandler(), { users: [{ username: 'u', password: 'p:w' }], handshakeTimeoutMs: 2000 });
   }
   return inbound;
 }
@@ -85,15 +90,13 @@ function serverTarget(type: ServerInboundType, valid: fc.Arbitrary<Buffer>): Fuz
   let started: Promise<Inbound> | undefined;
   const get = (): Promise<Inbound> => {
     if (started === undefined) {
-      const handler = new FakeHandler();
-      handler.fail = new Error('the fuzzer dials nothing');
       started = startServerInbound({
         name: `fuzz-${type}`,
         type,
         listen: '127.0.0.1',
         port: 0,
         users: [{ name: 'u', secret: type === 'trojan' ? 'pw' : ID }],
-        handler,
+        handler: refusingHandler(),
         log: quietLog,
         handshakeTimeoutMs: 2000,
       });
