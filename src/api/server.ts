@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { watchOwnServer } from '../common/own-endpoints.js';
 import { ConfigError } from '../core/config-issue.js';
 import { errorMessage } from '../core/errors.js';
 import { authorized, isUpgrade } from './auth.js';
@@ -38,6 +39,7 @@ export class ApiServer {
   constructor(o: ApiServerOptions) {
     this.#o = o;
     this.server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void this.#request(req, res));
+    watchOwnServer(this.server); // the loop guard refuses proxying to the controller (tunnel/loop-guard.ts)
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head));
     this.server.on('clientError', (_err, socket: Socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Issues } from './issues.js';
-import { boolLike, cidrList } from './values.js';
+import { boolLike, cidrList, countLike } from './values.js';
 import { WARM_POOL_CONFIG_DEFAULTS, warmPoolConfigSchema } from './warm-pool.js';
 import { workersSchema } from './workers.js';
 
@@ -45,6 +45,9 @@ export const generalSchema = z
     profile: z.looseObject({ 'store-selected': boolLike.optional(), 'store-fake-ip': boolLike.optional() }).optional(),
     /** clash-ts extension: node:cluster worker processes (see config/workers.ts); 0 = one per core */
     workers: workersSchema.default(1),
+    /** clash-ts extensions: concurrent connections per listener, in all / per source IP; 0 = no limit */
+    'max-connections': countLike.default(0),
+    'max-connections-per-ip': countLike.default(0),
   })
   .transform((r) => ({
     mode: r.mode,
@@ -60,6 +63,8 @@ export const generalSchema = z
     warmPool: r['warm-pool'],
     workers: r.workers,
     storeSelected: r.profile?.['store-selected'] ?? true,
+    maxConnections: r['max-connections'],
+    maxConnectionsPerIp: r['max-connections-per-ip'],
   }));
 
 /** The general section without the controller keys. */

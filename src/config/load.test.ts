@@ -145,6 +145,8 @@ unified-delay: true
       warmPool: { enable: true, min: 1, max: 4, maxIdleMs: 2000 },
       workers: 3,
       storeSelected: true,
+      maxConnections: 0,
+      maxConnectionsPerIp: 0,
     });
     assert.equal(config.dns.enable, false);
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from '../common/log.js';
+import { LIMIT_LOG_INTERVAL_MS, OncePerInterval } from '../common/once-per-interval.js';
 import { unmapIPv4, type Address } from '../core/address.js';
 import type { ConnectionHandler } from '../core/inbound.js';
 import type { InboundType, Metadata, Network } from '../core/metadata.js';
@@ -47,6 +48,9 @@ export class InboundContext {
   #sweepTimer: NodeJS.Timeout | undefined;
   /** connections we keep without a deadline: SOCKS5 UDP ASSOCIATE control connections */
   readonly #held = new Set<Socket>();
+  /** handshake timeouts are a limit: logged once per interval with a count, not per connection */
+  readonly #timeoutLog: OncePerInterval;
+  #lastTimedOut = '?';
 
   constructor(o: InboundContextOptions) {
     this.name = o.name;
@@ -54,6 +58,9 @@ export class InboundContext {
     this.log = o.log;
     this.auth = o.auth;
     this.handshakeTimeoutMs = o.handshakeTimeoutMs;
+    this.#timeoutLog = new OncePerInterval(LIMIT_LOG_INTERVAL_MS, (n) =>
+      this.log.debug(`[${this.name}] handshake timeout: closed ${n === 1 ? '1 connection' : `${n} connections`} since the last report (the last from ${this.#lastTimedOut})`),
+    );
     const pending = this.#pending;
     this.releaseOnClose = function (this: Socket): void {
       pending.delete(this);
@@ -97,7 +104,8 @@ export class InboundContext {
         return;
       }
       this.#pending.delete(socket);
-      this.log.debug(`[${this.name}] handshake timeout from ${socket.remoteAddress ?? '?'}`);
+      this.#lastTimedOut = socket.remoteAddress ?? '?';
+      this.#timeoutLog.hit();
       socket.destroy();
     }
   };

@@ -7,6 +7,12 @@ import { parseSimpleConnect } from './connect-head.js';
 import { forwardRequest } from './http-forward.js';
 import { endToEndHeaders, parseConnectTarget, parseForwardTarget, removeHeader } from './http-headers.js';
 
+/**
+ * The longest request head (request line and headers together) the HTTP inbound reads: a longer
+ * one is answered 431 and closed. node:http's default, set here so no runtime flag changes it.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
 /** The challenge sent with 407. */
 const PROXY_AUTHENTICATE = 'Basic realm="clash-ts"';
 
@@ -17,6 +23,15 @@ interface ConnState {
 }
 
 function swallow(): void {}
+
+/**
+ * A request line without a version is HTTP/0.9 to node:http, which then serves it; Go's
+ * ReadRequest (mihomo's HTTP inbound) refuses it as malformed. We answer 400 and close: a
+ * proxy request is HTTP/1.x (our answers would otherwise begin `HTTP/0.9 …`, which no client reads).
+ */
+function isHttp09(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 0;
+}
 
 /** Whether node:http is writing a response on this socket right now. */
 function isBusy(socket: Socket): boolean {
@@ -37,7 +52,7 @@ export class HttpProxy {
     this.#ctx = ctx;
     // requestTimeout 0: a long upload through the proxy is not a slow client; the handshake
     // deadline (InboundContext) bounds the wait for the first request instead.
-    this.#server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 });
+    this.#server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000, maxHeaderSize: MAX_HEADER_BYTES });
     // Let a client that half-closes after its request still get the response.
     (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.#server.on('request', this.#onRequest);
@@ -94,6 +109,10 @@ export class HttpProxy {
     this.#ctx.release(socket);
     req.on('error', swallow);
     res.once('finish', () => this.#afterResponse(socket));
+    if (isHttp09(req)) {
+      res.shouldKeepAlive = false;
+      return this.#answer(res, 400);
+    }
     const user = this.#authenticate(req, socket);
     if (user === false) return this.#deny(req, res);
     const target = parseForwardTarget(req.url);
@@ -106,6 +125,7 @@ export class HttpProxy {
 
   #onConnect = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     this.#takeOver(socket);
+    if (isHttp09(req)) return this.#rawAnswer(socket, req, '400 Bad Request');
     const user = this.#authenticate(req, socket);
     if (user === false) return this.#denyRaw(req, socket);
     const target = parseConnectTarget(req.url);
@@ -123,6 +143,7 @@ export class HttpProxy {
    */
   #onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     this.#takeOver(socket);
+    if (isHttp09(req)) return this.#rawAnswer(socket, req, '400 Bad Request');
     const user = this.#authenticate(req, socket);
     if (user === false) return this.#denyRaw(req, socket);
     const target = parseForwardTarget(req.url);
@@ -201,7 +222,7 @@ export class HttpProxy {
 
   /** A final answer on a socket node:http no longer manages, then close. */
   #rawAnswer(socket: Socket, req: IncomingMessage, status: string, extra = ''): void {
-    socket.end(`HTTP/${req.httpVersion} ${status}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(`HTTP/${req.httpVersion === '1.0' ? '1.0' : '1.1'} ${status}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroySoon();
   }
 }

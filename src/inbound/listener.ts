@@ -1,10 +1,12 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import type { CidrList } from '../common/cidr.js';
 import type { Logger } from '../common/log.js';
+import { watchOwnServer } from '../common/own-endpoints.js';
 import { unmapIPv4, type Address } from '../core/address.js';
 import type { ConnectionHandler, Inbound } from '../core/inbound.js';
 import { Authenticator, type InboundUser } from './auth.js';
 import { InboundContext, ownErrors } from './context.js';
+import { ConnectionLimiter, NO_LIMITS, type ConnectionLimits } from './limits.js';
 import { HttpProxy } from './http.js';
 import { sniffAndDispatch } from './mixed.js';
 import { startSocksUdp, type SocksUdpRelay } from './socks-udp.js';
@@ -42,6 +44,8 @@ export interface InboundOptions {
   readonly log: Logger;
   /** handshake deadline override (tests); HANDSHAKE_TIMEOUT_MS by default */
   readonly handshakeTimeoutMs?: number;
+  /** max-connections / max-connections-per-ip (default: none) */
+  readonly limits?: ConnectionLimits;
 }
 
 /**
@@ -72,10 +76,11 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   });
   const http = opts.type === 'socks' ? undefined : new HttpProxy(ctx);
   const allowed = (ip: string | undefined): boolean => isSourceAllowed(ip, opts.lanAllowedIps, opts.lanDisallowedIps);
+  const limiter = new ConnectionLimiter(opts.name, opts.limits ?? NO_LIMITS, opts.log);
 
   const onConnection = (socket: Socket): void => {
     ownErrors(socket);
-    if (ctx.closed || !allowed(socket.remoteAddress)) {
+    if (ctx.closed || !allowed(socket.remoteAddress) || !limiter.admit(socket, socket.remoteAddress)) {
       socket.destroy();
       return;
     }
@@ -88,6 +93,7 @@ export async function startInbound(opts: InboundOptions): Promise<Inbound> {
   // allowHalfOpen: a client's FIN must reach the remote as a FIN, not close our side.
   const server = createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
   server.on('error', (err) => opts.log.error(`[${opts.name}] listener: ${err.message}`));
+  watchOwnServer(server);
   await listen(server, opts.listen, opts.port);
   const bound = server.address();
   const address: Address = typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : { host: opts.listen, port: opts.port };

@@ -4,6 +4,7 @@ import { isServerListener } from '../config/listener.js';
 import type { Config, ListenerConfig } from '../config/load.js';
 import { formatAddress } from '../core/address.js';
 import type { ConnectionHandler, Inbound } from '../core/inbound.js';
+import type { ConnectionLimits } from './limits.js';
 import { startInbound, type InboundOptions } from './listener.js';
 import { SERVER_PROTOCOLS } from './server/protocols.js';
 import { startServerInbound } from './server/start.js';
@@ -39,6 +40,11 @@ function entryKey(l: ListenerConfig): Record<string, unknown> {
   return rest;
 }
 
+/** The top-level max-connections keys, applied to each listener on its own. */
+function limitsOf(g: Config['general']): ConnectionLimits {
+  return { maxConnections: g.maxConnections ?? 0, maxConnectionsPerIp: g.maxConnectionsPerIp ?? 0 };
+}
+
 const PROXY_TITLES: Record<string, string> = { mixed: 'Mixed(http+socks)', http: 'HTTP', socks: 'SOCKS' };
 
 /** mixed / http / socks: the global users and LAN lists apply unless the listener has its own users. */
@@ -61,6 +67,7 @@ const proxyListeners: ListenerDefinition = {
       lanDisallowedIps: lan ? CidrList.parse(g.lanDisallowedIps) : undefined,
       handler: ctx.handler,
       log: ctx.log,
+      limits: limitsOf(g),
     };
     return startWithFallback(options);
   },
@@ -77,6 +84,7 @@ const proxyListeners: ListenerDefinition = {
       skipAuth: g.skipAuthPrefixes,
       lan: lan ? [g.lanAllowedIps, g.lanDisallowedIps] : null,
       udpRelays: ctx.udpRelays,
+      limits: limitsOf(g),
     });
   },
 };
@@ -86,12 +94,12 @@ const serverListeners: ListenerDefinition = {
   types: [...SERVER_PROTOCOLS.keys()],
   start(l, ctx) {
     if (!isServerListener(l)) throw new Error(`not a server listener: ${l.type}`);
-    return startServerInbound({ ...l, handler: ctx.handler, log: ctx.log });
+    return startServerInbound({ ...l, handler: ctx.handler, log: ctx.log, limits: limitsOf(ctx.general) });
   },
   listeningLine(l, inbound) {
     return `${SERVER_PROTOCOLS.get(l.type)?.title ?? l.type}[${l.name}] proxy listening at: ${formatAddress(inbound.address())}`;
   },
-  key: (l) => JSON.stringify({ entry: entryKey(l) }),
+  key: (l, ctx) => JSON.stringify({ entry: entryKey(l), limits: limitsOf(ctx.general) }),
 };
 
 /** The table from listener `type` to its definition. */

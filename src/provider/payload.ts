@@ -4,6 +4,7 @@ import { RESERVED_PROXY_NAMES } from '../config/names.js';
 import type { ProviderConfig } from '../config/load.js';
 import { compileFilter, OVERRIDE_VALUE_KEYS } from '../config/provider.js';
 import { parseProxyEntry, type ProxyConfig } from '../config/proxy.js';
+import { ProxyError } from '../core/errors.js';
 import type { ProxyRegistry } from '../protocol/registry.js';
 import { parseShareLinks } from './share-links.js';
 
@@ -22,7 +23,7 @@ const MAX_ALIAS_COUNT = 100_000;
  * (base64 or plain, one per line). Throws when the text is neither (the provider keeps its set).
  */
 export function payloadMappings(text: string): { mappings: unknown[]; warnings: string[] } {
-  if (text.length > MAX_PAYLOAD) throw new Error(`payload too large (${text.length} characters)`);
+  if (text.length > MAX_PAYLOAD) throw new ProxyError('CONFIG', `payload too large (${text.length} characters)`);
   let value: unknown;
   let yamlOk = false;
   try {
@@ -35,12 +36,12 @@ export function payloadMappings(text: string): { mappings: unknown[]; warnings: 
     yamlOk = false;
   }
   if (yamlOk && isRecord(value)) {
-    if (!Array.isArray(value.proxies)) throw new Error('the payload has no `proxies` list');
+    if (!Array.isArray(value.proxies)) throw new ProxyError('CONFIG', 'the payload has no `proxies` list');
     return { mappings: value.proxies, warnings: [] };
   }
   const links = parseShareLinks(text);
   if (links.proxies.length === 0 && !text.includes('://') && !links.warnings.some((w) => w.includes('://'))) {
-    throw new Error('the payload is neither YAML with `proxies:` nor share links');
+    throw new ProxyError('CONFIG', 'the payload is neither YAML with `proxies:` nor share links');
   }
   return { mappings: links.proxies, warnings: links.warnings };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../common/log.js';
+import { LIMIT_LOG_INTERVAL_MS, OncePerInterval } from '../common/once-per-interval.js';
 import { formatAddress, type Address } from '../core/address.js';
 import { errorMessage, hasCode } from '../core/errors.js';
 import type { UdpWriteBack } from '../core/inbound.js';
@@ -6,6 +7,7 @@ import type { Metadata } from '../core/metadata.js';
 import type { PacketConn } from '../core/outbound.js';
 import type { UdpSniff } from '../core/sniffer.js';
 import { dialErrorLine, routeLine } from './log-line.js';
+import { loopRefusal } from './loop-guard.js';
 import type { RoutingSource, RoutingTable } from './routing.js';
 import type { TrackedConnection, Tracker } from './tracker.js';
 
@@ -17,10 +19,18 @@ export interface NatOptions {
   readonly log: Logger;
   /** a session with no packet either way for this long is closed */
   readonly timeoutMs: number;
+  /** at most this many sessions at once (default {@link MAX_NAT_SESSIONS}) */
+  readonly maxSessions?: number;
 }
 
 /** Datagrams that arrive while a session is still dialing are queued, up to this many. */
 const MAX_PENDING = 64;
+
+/**
+ * The NAT table holds at most this many sessions: a datagram that would open one more is
+ * dropped (logged once per interval), existing sessions go on. Each costs a socket (an fd).
+ */
+export const MAX_NAT_SESSIONS = 16_384;
 
 interface Session {
   readonly key: string;
@@ -46,9 +56,15 @@ export class NatTable {
   readonly #opts: NatOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #max: number;
+  readonly #fullLog: OncePerInterval;
 
   constructor(opts: NatOptions) {
     this.#opts = opts;
+    this.#max = opts.maxSessions ?? MAX_NAT_SESSIONS;
+    this.#fullLog = new OncePerInterval(LIMIT_LOG_INTERVAL_MS, (n) =>
+      opts.log.warn(`[UDP] NAT table full (${this.#max} sessions): dropped ${n === 1 ? '1 packet' : `${n} packets`} of new sessions since the last report`),
+    );
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(1000, Math.floor(opts.timeoutMs / 4)));
     this.#sweeper.unref();
   }
@@ -69,6 +85,10 @@ export class NatTable {
         s.pending.push({ data, to: meta.destination });
         s.sniff?.push(data); // sniffer hook: a later Initial datagram of the session
       }
+      return;
+    }
+    if (this.#sessions.size >= this.#max) {
+      this.#fullLog.hit();
       return;
     }
     const session: Session = {
@@ -104,6 +124,12 @@ export class NatTable {
     s.sniff = undefined;
     const router = s.table.router;
     const route = await router.route(meta);
+    const loop = loopRefusal(meta, route);
+    if (loop !== undefined) {
+      log.warn(dialErrorLine('UDP', meta, route, loop));
+      this.#end(s);
+      return;
+    }
     let pc: PacketConn;
     try {
       pc = await route.outbound.dialUdp(meta, { signal: AbortSignal.timeout(this.#opts.timeoutMs) });

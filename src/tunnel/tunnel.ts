@@ -5,6 +5,7 @@ import type { ConnectionHandler, TcpReply, UdpWriteBack } from '../core/inbound.
 import type { Metadata } from '../core/metadata.js';
 import type { DialStats } from './dial-stats.js';
 import { dialErrorLine, routeLine } from './log-line.js';
+import { loopRefusal } from './loop-guard.js';
 import { NatTable } from './nat.js';
 import { pipe, type PipeOptions } from './pipe.js';
 import { reportDial, type Route } from './route.js';
@@ -106,6 +107,15 @@ export class Tunnel implements ConnectionHandler {
       conn.off('close', onClientGone);
       this.#log.warn(`[TCP] route ${meta.destination.host} error: ${errorMessage(err)}`);
       reply?.failed(err as Error);
+      conn.destroy();
+      table.release();
+      return;
+    }
+    const loop = loopRefusal(meta, route);
+    if (loop !== undefined) {
+      conn.off('close', onClientGone);
+      this.#log.warn(dialErrorLine('TCP', meta, route, loop));
+      reply?.failed(new ProxyError('REJECTED', loop));
       conn.destroy();
       table.release();
       return;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
+import { LIMIT_LOG_INTERVAL_MS, OncePerInterval } from '../../common/once-per-interval.js';
 import type { Address } from '../../core/address.js';
 import type { ConnectionHandler } from '../../core/inbound.js';
 import type { InboundType, Metadata, Network } from '../../core/metadata.js';
@@ -14,6 +15,10 @@ export class ServerContext {
   /** set by close(): streams still in their handshake are destroyed, new ones refused */
   closed = false;
   readonly #pending = new Map<Duplex, NodeJS.Timeout>();
+  /** handshake timeouts are a limit: logged once per interval with a count, not per connection */
+  readonly #timeoutLog = new OncePerInterval(LIMIT_LOG_INTERVAL_MS, (n) =>
+    this.log.debug(`[${this.name}] handshake timeout: closed ${n === 1 ? '1 connection' : `${n} connections`} since the last report`),
+  );
 
   constructor(
     readonly name: string,
@@ -42,7 +47,7 @@ export class ServerContext {
 
   #onDeadline = (stream: Duplex): void => {
     this.#pending.delete(stream);
-    this.log.debug(`[${this.name}] handshake timeout`);
+    this.#timeoutLog.hit();
     stream.destroy();
   };
 

@@ -4,6 +4,7 @@ import { ProxyError } from '../../core/errors.js';
 import { HANDSHAKE_TIMEOUT_MS } from '../listener.js';
 import { loadPem } from '../transport/tls-material.js';
 import { startStreamServer } from '../transport/stream-server.js';
+import type { ConnectionLimits } from '../limits.js';
 import { ServerContext } from './context.js';
 import { SERVER_PROTOCOLS } from './protocols.js';
 
@@ -30,6 +31,8 @@ export interface ServerInboundOptions {
   readonly log: Logger;
   /** handshake deadline override (tests) */
   readonly handshakeTimeoutMs?: number;
+  /** max-connections / max-connections-per-ip (default: none) */
+  readonly limits?: ConnectionLimits;
 }
 
 /**
@@ -56,6 +59,7 @@ export async function startServerInbound(o: ServerInboundOptions): Promise<Inbou
     grpcServiceName: o.grpcServiceName,
     log: o.log,
     handshakeTimeoutMs: timeoutMs,
+    limits: o.limits,
     onStream: serve,
   });
   const address = server.address();

@@ -35,14 +35,22 @@ export class GrpcAcceptor {
   readonly #server: http2.Http2Server;
   readonly #sessions = new Set<http2.ServerHttp2Session>();
 
-  constructor(serviceName: string, onStream: (stream: Duplex, source: Address | undefined) => void) {
+  constructor(serviceName: string, onStream: (stream: Duplex, source: Address | undefined) => void, handshakeTimeoutMs: number) {
     const path = `/${serviceName}/Tun`;
     this.#server = http2.createServer();
     this.#server.on('error', swallow);
     this.#server.on('session', (s) => {
       this.#sessions.add(s);
       s.on('error', swallow);
-      s.once('close', () => this.#sessions.delete(s));
+      // the handshake deadline runs until the session's first stream (an HTTP/2 client that
+      // never opens one would otherwise hold its connection forever)
+      const deadline = setTimeout(() => s.destroy(), handshakeTimeoutMs);
+      deadline.unref();
+      s.once('stream', () => clearTimeout(deadline));
+      s.once('close', () => {
+        clearTimeout(deadline);
+        this.#sessions.delete(s);
+      });
     });
     this.#server.on('stream', (stream, headers) => {
       stream.on('error', swallow);

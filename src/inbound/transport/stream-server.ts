@@ -2,8 +2,10 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Logger } from '../../common/log.js';
+import { watchOwnServer } from '../../common/own-endpoints.js';
 import { unmapIPv4, type Address } from '../../core/address.js';
 import { readHead } from '../../transport/http-head.js';
+import { ConnectionLimiter, NO_LIMITS, type ConnectionLimits } from '../limits.js';
 import { GrpcAcceptor } from './grpc-accept.js';
 import { acceptWebSocket } from './ws-accept.js';
 
@@ -24,6 +26,8 @@ export interface StreamServerOptions {
   readonly log: Logger;
   /** TLS handshake + transport handshake deadline */
   readonly handshakeTimeoutMs: number;
+  /** max-connections / max-connections-per-ip (default: none) */
+  readonly limits?: ConnectionLimits;
   /** a client stream, carrying the proxy protocol's bytes (after TLS / ws / gun) */
   readonly onStream: (stream: Duplex, source: Address | undefined) => void;
 }
@@ -46,7 +50,8 @@ const PRI = Buffer.from('PRI ');
  */
 export async function startStreamServer(o: StreamServerOptions): Promise<StreamServer> {
   const pending = new Map<Duplex, NodeJS.Timeout>();
-  const grpc = o.grpcServiceName !== undefined ? new GrpcAcceptor(o.grpcServiceName, o.onStream) : undefined;
+  const grpc = o.grpcServiceName !== undefined ? new GrpcAcceptor(o.grpcServiceName, o.onStream, o.handshakeTimeoutMs) : undefined;
+  const limiter = new ConnectionLimiter(o.name, o.limits ?? NO_LIMITS, o.log);
   const sniff = o.wsPath !== undefined || grpc !== undefined;
   let closed = false;
 
@@ -112,7 +117,7 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
 
   const onSocket = (sock: net.Socket): void => {
     sock.on('error', swallow);
-    if (closed) return void sock.destroy();
+    if (closed || !limiter.admit(sock, sock.remoteAddress)) return void sock.destroy();
     sock.setNoDelay(true);
     // under TLS the handshakeTimeout bounds this socket; the TLS socket is held from 'secure'
     if (o.tls === undefined) {
@@ -135,6 +140,7 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
   } else {
     server = net.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   }
+  watchOwnServer(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // not exclusive: node:cluster workers (`workers: N`) share the socket through the primary
