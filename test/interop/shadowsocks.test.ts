@@ -66,6 +66,9 @@ for (const method of [
       // ss-server stalls a client with a bad key (no close), so the suite waits out its bound:
       // checked on one AEAD and one stream method only, to keep the run short
       wrongCredentials: method === 'aes-256-gcm' || method === 'aes-128-cfb' ? ss(deps, port, method, 'wrong password') : undefined,
+      // aes-128-cfb has no authentication: ss-server takes the noise for an address (seen once: it
+      // reached something that answered with about 120 bytes)
+      wrongCredentialsMayRelay: method === 'aes-128-cfb',
       killServer: () => peer.kill(),
       async teardown() {
         await peer.stop();
