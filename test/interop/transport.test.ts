@@ -15,6 +15,7 @@ import { testCerts } from '../support/certs.js';
 import { peerDir, startPeer, writePeerFile, type Peer } from '../support/peer.js';
 import { freePort } from '../support/ports.js';
 import { headerOutbound, relay, startH2Server, startHeaderRelay, startHttpObfsServer, startWsServer, type Running } from '../support/transport-servers.js';
+import { V2RAY_TEST_POLICY } from '../support/v2ray.js';
 
 const log = createLogger('silent');
 
@@ -196,6 +197,7 @@ function v2raySuite(name: string, cfg: TransportConfig, streamSettings: (c: Retu
         },
       ],
       outbounds: [{ protocol: 'freedom', settings: {} }],
+      policy: V2RAY_TEST_POLICY,
     };
     const file = writePeerFile(dir, 'config.json', JSON.stringify(config));
     const peer = await startPeer({ name: 'v2ray', command: 'v2ray', args: ['-config', file], readyPort: port });

@@ -13,6 +13,7 @@ import { conformance } from '../conformance/suite.js';
 import { testCerts } from '../support/certs.js';
 import { peerDir, startPeer, writePeerFile, type Peer } from '../support/peer.js';
 import { freePort } from '../support/ports.js';
+import { V2RAY_TEST_POLICY } from '../support/v2ray.js';
 
 /** Builds Trojan outbounds to 127.0.0.1:port, pinned to the test certificate. */
 function outbounds(port: number, extra: Record<string, unknown> = {}) {
@@ -112,6 +113,7 @@ function v2rayTrojan(port: number, password: string, net: 'tcp' | 'ws'): object 
       },
     ],
     outbounds: [{ protocol: 'freedom' }],
+    policy: V2RAY_TEST_POLICY,
   };
 }
 

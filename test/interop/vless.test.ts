@@ -13,6 +13,7 @@ import { testCerts } from '../support/certs.js';
 import { peerDir, startPeer, writePeerFile, type Peer } from '../support/peer.js';
 import { freePort } from '../support/ports.js';
 import { testWarmPool } from '../support/warm.js';
+import { V2RAY_TEST_POLICY } from '../support/v2ray.js';
 
 type Net = 'tcp' | 'ws';
 
@@ -36,6 +37,7 @@ function v2rayConfig(port: number, id: string, net: Net): object {
       },
     ],
     outbounds: [{ protocol: 'freedom' }],
+    policy: V2RAY_TEST_POLICY,
   };
 }
 
