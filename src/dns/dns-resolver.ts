@@ -5,6 +5,7 @@ import { errorMessage, ProxyError } from '../core/errors.js';
 import type { Resolver } from '../core/resolver.js';
 import type { HostsLookup } from './hosts-lookup.js';
 import { cacheKey, MessageCache } from './message-cache.js';
+import { withSignal } from './with-signal.js';
 import { normalizeName } from './system-resolver.js';
 import type { Upstream } from './upstream/upstream.js';
 import { answerIps, query, questionName, RCODE, rcodeName, rcodeOf, type Message, type RecordType } from './wire.js';
@@ -108,7 +109,7 @@ export class DnsResolver implements Resolver {
       p.catch(() => undefined);
       this.#inflight.set(key, p);
     }
-    return withSignal(p, signal).then((m) => ({ ...m, id: q.id, questions: q.questions }));
+    return withSignal(p, signal, 'dns').then((m) => ({ ...m, id: q.id, questions: q.questions }));
   }
 
   async #fresh(q: Message): Promise<Message> {
@@ -270,22 +271,3 @@ export class DnsResolver implements Resolver {
   }
 }
 
-/** The caller's view of a shared query: rejects with ABORTED as soon as its own signal fires. */
-function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new ProxyError('ABORTED', 'dns: aborted', { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new ProxyError('ABORTED', 'dns: aborted', { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}

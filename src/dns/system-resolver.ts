@@ -6,6 +6,7 @@ import { errorMessage, ProxyError } from '../core/errors.js';
 import type { Resolver } from '../core/resolver.js';
 import { AnswerCache } from './answer-cache.js';
 import { readHostsFile, type HostsTable } from './hosts.js';
+import { withSignal } from './with-signal.js';
 
 /** Options of {@link createSystemResolver}; every tuning knob has a sensible default. */
 export interface SystemResolverOptions {
@@ -122,7 +123,7 @@ export function createSystemResolver(opts: SystemResolverOptions): SystemResolve
       return cached.slice();
     }
     stats.misses++;
-    const ips = await withSignal(query(family, name), signal, name);
+    const ips = await withSignal(query(family, name), signal, `resolve ${name}`);
     return ips.slice();
   }
 
@@ -181,22 +182,3 @@ function abortError(name: string, signal: AbortSignal): ProxyError {
   return new ProxyError('ABORTED', `resolve ${name}: aborted`, { cause: signal.reason });
 }
 
-/** The caller's view of a shared query: rejects with ABORTED as soon as its own signal fires. */
-function withSignal<T>(p: Promise<T>, signal: AbortSignal | undefined, name: string): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(name, signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(name, signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}

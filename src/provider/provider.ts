@@ -46,17 +46,20 @@ export interface ProviderDeps {
 
 const VEHICLES: Record<ProviderConfig['type'], VehicleType> = { file: 'File', http: 'HTTP', inline: 'Inline' };
 
-/** Where a provider's copy lives: `path` under the home dir, or HOMEDIR/proxies/md5(url) for http. */
-export function providerPath(cfg: Pick<ProviderConfig, 'type' | 'file' | 'url'>, homeDir: string): string | undefined {
+/**
+ * Where a provider's copy lives (proxy- and rule-providers alike): `path` under the home dir,
+ * or HOMEDIR/<cacheDir>/md5(url) for http (`proxies/` by default, `rules/` for rule-providers).
+ */
+export function providerPath(cfg: Pick<ProviderConfig, 'type' | 'file' | 'url'>, homeDir: string, cacheDir = PROVIDER_CACHE_DIR): string | undefined {
   if (cfg.type === 'inline') return undefined;
   if (cfg.file !== undefined) {
     const p = resolve(homeDir, cfg.file);
     // mihomo: an http provider may only write under the home dir
     const rel = relative(resolve(homeDir), p);
-    if (cfg.type === 'http' && (rel.startsWith('..') || isAbsolute(rel))) throw new Error(`path ${p} is not under the home directory ${homeDir}`);
+    if (cfg.type === 'http' && (rel.startsWith('..') || isAbsolute(rel))) throw new Error(`path is not subpath of home directory: ${p}`);
     return p;
   }
-  return join(resolve(homeDir), PROVIDER_CACHE_DIR, createHash('md5').update(cfg.url ?? '').digest('hex'));
+  return join(resolve(homeDir), cacheDir, createHash('md5').update(cfg.url ?? '').digest('hex'));
 }
 
 /** Writes a file atomically: a temp file beside it, then a rename over it. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, utimes } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from '../common/log.js';
 import { RULE_PROVIDER_CACHE_DIR, type RuleProviderConfig } from '../config/rule-provider.js';
 import type { Component } from '../core/component.js';
@@ -9,7 +8,7 @@ import type { DomainSet, IpSet, RuleSetEntry } from '../core/geo.js';
 import type { Metadata } from '../core/metadata.js';
 import type { Outbound } from '../core/outbound.js';
 import type { VehicleType } from '../core/provider.js';
-import { DEFAULT_FETCH_TIMEOUT_MS, writeAtomic } from '../provider/provider.js';
+import { DEFAULT_FETCH_TIMEOUT_MS, providerPath, writeAtomic } from '../provider/provider.js';
 import { fetchThrough } from '../provider/fetch.js';
 import type { TlsOptions } from '../transport/tls.js';
 import { readMrs } from './mrs.js';
@@ -40,18 +39,6 @@ export interface RuleProviderDeps {
 }
 
 const VEHICLES: Record<RuleProviderConfig['type'], VehicleType> = { file: 'File', http: 'HTTP', inline: 'Inline' };
-
-/** Where a rule-provider's copy lives: `path` under the home dir, or HOMEDIR/rules/md5(url) for http. */
-export function ruleProviderPath(cfg: Pick<RuleProviderConfig, 'type' | 'file' | 'url'>, homeDir: string): string | undefined {
-  if (cfg.type === 'inline') return undefined;
-  if (cfg.file !== undefined) {
-    const p = resolve(homeDir, cfg.file);
-    const rel = relative(resolve(homeDir), p);
-    if (cfg.type === 'http' && (rel.startsWith('..') || isAbsolute(rel))) throw new Error(`path is not subpath of home directory: ${p}`);
-    return p;
-  }
-  return join(resolve(homeDir), RULE_PROVIDER_CACHE_DIR, createHash('md5').update(cfg.url ?? '').digest('hex'));
-}
 
 /** A provider's settings without where they were written, to tell one provider across reloads. */
 function settingsKey(cfg: RuleProviderConfig): string {
@@ -96,7 +83,7 @@ export class RuleProvider implements Component, RuleSetEntry {
     this.format = cfg.format;
     this.#cfg = cfg;
     this.#deps = deps;
-    this.path = ruleProviderPath(cfg, deps.homeDir);
+    this.path = providerPath(cfg, deps.homeDir, RULE_PROVIDER_CACHE_DIR);
     this.#data = emptySet(cfg.behavior);
     // live views: each question reads the set loaded now
     this.#domains = { has: (d) => this.#data.hasDomain(d) };

@@ -4,7 +4,7 @@ import { delimiter, isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConfigPatch } from '../../core/control-plane.js';
 import { ApiError, MESSAGES, noContent, readJson, sendJson } from '../http.js';
-import type { Router } from '../router.js';
+import type { Handler, Router } from '../router.js';
 import { configJson } from '../shapes.js';
 
 /** A config sent as `payload` may be large (thousands of proxies); anything beyond is refused. */
@@ -104,15 +104,16 @@ export function configRoutes(router: Router): void {
         noContent(r.res);
       },
     })
-    .add('POST', '/configs/geo', {
-      handle: async (r) => {
-        try {
-          await r.api.control.updateGeo();
-        } catch (err) {
-          r.api.log.error(`[GEO] update GEO databases failed: ${(err as Error).message}`);
-          throw new ApiError(500, (err as Error).message);
-        }
-        noContent(r.res);
-      },
-    });
+    .add('POST', '/configs/geo', { handle: updateGeo });
 }
+
+/** POST /configs/geo (and mihomo's /upgrade/geo, the same update): 204, or 500 with the reason. */
+export const updateGeo: Handler = async (r) => {
+  try {
+    await r.api.control.updateGeo();
+  } catch (err) {
+    r.api.log.error(`[GEO] update GEO databases failed: ${(err as Error).message}`);
+    throw new ApiError(500, (err as Error).message);
+  }
+  noContent(r.res);
+};

@@ -1,8 +1,9 @@
 /** /, /version, /restart and the /upgrade family. */
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../core/errors.js';
-import { ApiError, noContent, sendJson } from '../http.js';
+import { ApiError, sendJson } from '../http.js';
 import type { Handler, Router } from '../router.js';
+import { updateGeo } from './configs.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -31,15 +32,5 @@ export function systemRoutes(router: Router): void {
     .add('POST', '/upgrade', { handle: notProvided(NO_UPGRADE) })
     .add('POST', '/upgrade/ui', { handle: notProvided('clash-ts does not download dashboards: put one in the external-ui folder') })
     // mihomo's /upgrade/geo is the same update as POST /configs/geo (routes/configs.ts)
-    .add('POST', '/upgrade/geo', {
-      handle: async (r) => {
-        try {
-          await r.api.control.updateGeo();
-        } catch (err) {
-          r.api.log.error(`[GEO] update GEO databases failed: ${(err as Error).message}`);
-          throw new ApiError(500, (err as Error).message);
-        }
-        noContent(r.res);
-      },
-    });
+    .add('POST', '/upgrade/geo', { handle: updateGeo });
 }
