@@ -40,9 +40,11 @@ if (file) {
     seq++;
     const n = Math.min(count, MAX_GC);
     const sorted = Array.from(pauses.subarray(0, n)).sort((a, b) => a - b);
-    const ms = (ns) => ns / 1e6;
+    const ms = (ns) => Number(ns) / 1e6; // Bun hands percentiles back as BigInt
     const out = {
       seq,
+      // Bun's perf_hooks has no 'gc' entries: its pause figures are absent, not zero
+      gcObservable: PerformanceObserver.supportedEntryTypes.includes('gc'),
       seconds: (Date.now() - started) / 1000,
       eventLoopDelayMs: {
         count: eld.count,

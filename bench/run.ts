@@ -5,6 +5,8 @@
  *   npm run bench -- --quick      ~1-2 minute smoke run, writes bench/out/quick/benchmarks.md
  *   options: --rows=id,id  --no-pin  --budget=SECONDS  --out=DIR
  *            --force (run rows clash-ts cannot run yet, to check the other peers)
+ *            --runtimes=node,node-lts,bun|all (default all: clash-ts once per runtime, side by side;
+ *            node = the Node running the bench, node-lts and bun = the pinned dev dependencies)
  *            --cpu-prof (clash-ts under node --cpu-prof; top self-time functions per row in the report)
  *            --no-warm-pool (clash-ts's proxies with `warm-pool: false`, to see what the pool costs)
  *            --from-json=FILE (no measuring: re-render the report from a results.json, e.g. after
@@ -28,6 +30,7 @@ import { hardNofile, type BenchProc, type Pinning } from './lib/proc.js';
 import { writeReport } from './lib/report.js';
 import type { RowResult, RunResult } from './lib/results.js';
 import { runRow } from './lib/run-row.js';
+import { parseRuntimes, resolveRuntimes, RUNTIME_IDS, type RuntimeId } from './lib/runtimes.js';
 import { makeCert, startTarget } from './lib/target.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,10 +57,12 @@ interface Args {
   noWarmPool: boolean;
   /** re-render the report from this results.json instead of measuring */
   fromJson?: string;
+  /** the runtimes clash-ts runs on, each a contender of its own */
+  runtimes: RuntimeId[];
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { quick: false, pin: true, budget: 0, cpuProf: false, force: false, noWarmPool: false };
+  const a: Args = { quick: false, pin: true, budget: 0, cpuProf: false, force: false, noWarmPool: false, runtimes: [...RUNTIME_IDS] };
   for (const x of argv) {
     if (x === '--quick') a.quick = true;
     else if (x === '--no-pin') a.pin = false;
@@ -68,6 +73,7 @@ function parse(argv: readonly string[]): Args {
     else if (x.startsWith('--budget=')) a.budget = Number(x.slice(9));
     else if (x.startsWith('--out=')) a.out = x.slice(6);
     else if (x.startsWith('--from-json=')) a.fromJson = x.slice(12);
+    else if (x.startsWith('--runtimes=')) a.runtimes = parseRuntimes(x.slice(11));
     else throw new Error(`unknown option ${x} (see bench/run.ts)`);
   }
   // a full run must reach every row (~2 min each); the budget only stops a run gone wrong
@@ -107,10 +113,13 @@ async function main(): Promise<void> {
     const machine = machineFacts();
     log(`machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}; pinning ${pinning.enabled ? 'proxy→cpu1, rest→cpu0' : 'off'}`);
     const lg = buildLoadgen(join(ROOT, 'bench', 'out', 'bin'));
+    const { found: runtimes, missing } = resolveRuntimes(args.runtimes);
+    log(`clash-ts runtimes: ${runtimes.map((r) => `${r.label} (${r.command})`).join(', ')}${missing.length ? `; not run: ${missing.join('; ')}` : ''}`);
+    if (runtimes.length === 0) throw new Error('no runtime to run clash-ts on');
     const env: PeerEnv = { dir, cert: makeCert(dir), live };
     const target = await startTarget(dir, pinning.restCpu, 64 << 20, live);
     const base: Omit<MeasureCtx, 'restPids'> = {
-      lg, targetPort: target.port, pinning, plan, log, noWarmPool: args.noWarmPool,
+      lg, targetPort: target.port, pinning, plan, log, noWarmPool: args.noWarmPool, runtimes, allCpus: `0-${cpus - 1}`,
       ...(args.cpuProf && { profileDir: join(ROOT, 'bench', 'out', 'prof') }),
     };
     const bctx: MeasureCtx = { ...base, restPids: [target.proc.pid] };
@@ -156,6 +165,8 @@ async function main(): Promise<void> {
       plan: { ...plan },
       baseline,
       rows,
+      runtimes: runtimes.map((r) => ({ id: r.id, label: r.label, version: r.version })),
+      runtimesMissing: missing,
     };
     mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'out', args.quick ? 'results-quick.json' : 'results.json'), JSON.stringify(result, null, 1));

@@ -15,6 +15,10 @@ export interface Figures {
   idle2k?: number;
   idle10k?: number;
   tput?: number;
+  /** one tunnel with nothing pinned (bytes/s), and CPU seconds per GB pinned / unpinned */
+  tputUnpinned?: number;
+  cpuGB?: number;
+  cpuGBUnpinned?: number;
   rateP999?: number;
   rateRps?: number;
   /** p99 / p99.9 at the row's equal-load rate */
@@ -29,7 +33,7 @@ export interface Figures {
 export function figures(c: ContenderResult): Figures {
   const idle = (k: number): number | undefined => c.idle[k]?.perThousand; // [0]: the smaller count, [1]: the larger
   const l = c.long?.load;
-  const errs = [c.long, c.keepAlive, c.throughput, ...c.seed].reduce((a, p) => a + (p?.load.errors ?? 0), 0);
+  const errs = [c.long, c.keepAlive, c.throughput, c.throughputUnpinned, ...c.seed].reduce((a, p) => a + (p?.load.errors ?? 0), 0);
   return {
     seedRps: c.seed.length ? median(c.seed.map((p) => p.load.rps)) : undefined,
     longRps: l?.rps,
@@ -44,6 +48,9 @@ export function figures(c: ContenderResult): Figures {
     idle2k: idle(0),
     idle10k: idle(1),
     tput: c.throughput?.load.bytesPerSec,
+    tputUnpinned: c.throughputUnpinned?.load.bytesPerSec,
+    cpuGB: c.throughput?.cpuPerGB,
+    cpuGBUnpinned: c.throughputUnpinned?.cpuPerGB,
     rateP999: c.rate?.load.p999,
     rateRps: c.rate?.load.rps,
     fairP99: c.fair?.load.p99,

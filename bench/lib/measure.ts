@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { holdTunnels, runLoad, type LoadSpec, type Via } from './loadgen.js';
 import { sample, sleep, type BenchProc, type Pinning } from './proc.js';
 import type { ContenderKind, ContenderResult, IdleResult, Phase, ProbeStats } from './results.js';
+import type { Runtime } from './runtimes.js';
 
 /** How long and how hard each phase runs (full and --quick differ only here). */
 export interface Plan {
@@ -45,6 +46,10 @@ export interface MeasureCtx {
   readonly profileDir?: string;
   /** clash-ts's proxy gets `warm-pool: false` (its TLS warm pool is on by default) */
   readonly noWarmPool?: boolean;
+  /** clash-ts runs once per runtime, side by side with the peers */
+  readonly runtimes: readonly Runtime[];
+  /** CPUs of the machine, as a taskset list ("0-1"): the unpinned phase's affinity */
+  readonly allCpus: string;
 }
 
 function cpuOf(pids: readonly number[]): number {
@@ -94,6 +99,7 @@ export async function phase(ctx: MeasureCtx, c: Contender, spec: Omit<LoadSpec, 
     load,
     cpu,
     cpuPer1000: load.ok > 0 ? (cpu / load.ok) * 1000 : NaN,
+    cpuPerGB: load.bytes > 0 ? cpu / (load.bytes / 1e9) : NaN,
     restCoreLoad: (load.cpuSeconds + restAfter - restBefore) / load.elapsed,
     ...(probe && { probe }),
   };
@@ -104,7 +110,7 @@ export async function baselinePhase(ctx: MeasureCtx, spec: Omit<LoadSpec, 'via' 
   const restBefore = cpuOf(ctx.restPids);
   const load = await runLoad(ctx.lg, { ...spec, via: { kind: 'direct' }, targetPort: ctx.targetPort }, ctx.pinning.restCpu);
   const restAfter = cpuOf(ctx.restPids);
-  return { load, cpu: 0, cpuPer1000: NaN, restCoreLoad: (load.cpuSeconds + restAfter - restBefore) / load.elapsed };
+  return { load, cpu: 0, cpuPer1000: NaN, cpuPerGB: NaN, restCoreLoad: (load.cpuSeconds + restAfter - restBefore) / load.elapsed };
 }
 
 /**

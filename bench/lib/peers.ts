@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '../../test/support/ports.js';
 import { spawnPeer, type BenchProc, type Pin } from './proc.js';
+import type { Runtime } from './runtimes.js';
 import type { BenchCert } from './target.js';
 
 /** What every starter needs: a scratch dir, the certificate, the repo's built CLI. */
@@ -35,8 +36,9 @@ function scratch(env: PeerEnv, name: string): string {
   return d;
 }
 
-/** clash-ts from dist/main.js with the GC / event-loop probe, on a mixed port. */
-export async function startClash(env: PeerEnv, proxyYaml: string | undefined, pin: Pin, profileDir?: string): Promise<Listening> {
+/** clash-ts from dist/main.js with the GC / event-loop probe, on a mixed port, on `runtime`
+ * (default: the Node running the bench). */
+export async function startClash(env: PeerEnv, proxyYaml: string | undefined, pin: Pin, profileDir?: string, runtime?: Runtime): Promise<Listening> {
   const d = scratch(env, 'clash-ts');
   const port = await freePort();
   const yaml = [
@@ -53,9 +55,9 @@ export async function startClash(env: PeerEnv, proxyYaml: string | undefined, pi
   const probeFile = join(d, 'probe.json');
   const proc = await spawnPeer({
     live: env.live,
-    name: 'clash-ts',
-    command: process.execPath,
-    args: [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', PROBE, CLI, '-d', d, '-f', cfg],
+    name: runtime?.label ?? 'clash-ts',
+    command: runtime?.command ?? process.execPath,
+    args: [...(profileDir && (runtime?.cpuProf ?? true) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', PROBE, CLI, '-d', d, '-f', cfg],
     pin,
     readyPort: port,
     logFile: join(d, 'out.log'),

@@ -124,6 +124,19 @@ export function sample(pid: number): ProcSample | undefined {
   }
 }
 
+/**
+ * Sets the CPU affinity of every thread of a running process (`taskset -a -p`): `cpus` is a
+ * taskset list ("0-1"), or a single CPU. False if the process is gone.
+ */
+export function setAffinity(pid: number, cpus: string | number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpus), String(pid)], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A bounded sleep. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

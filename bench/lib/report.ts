@@ -36,37 +36,54 @@ function metricTable(rows: RowResult[], idle: readonly number[]): string[] {
 
 function ratioTable(rows: RowResult[], against: (c: ContenderResult) => boolean, name: string, idle: readonly number[]): string[] {
   const out = [
-    `| row | vs | new-conn rps (1000x50) | new-conn rps (long) | keep-alive rps | p99 (equal load) | p99.9 (equal load) | CPU / 1000 req | peak RSS | idle MiB / 1000 (${idle[0] ?? '–'}) | idle MiB / 1000 (${idle[1] ?? '–'}) | one-tunnel MiB/s |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| row | pair | new-conn rps (1000x50) | new-conn rps (long) | keep-alive rps | p99 (equal load) | p99.9 (equal load) | CPU / 1000 req | peak RSS | idle MiB / 1000 (${idle[0] ?? '–'}) | idle MiB / 1000 (${idle[1] ?? '–'}) | one-tunnel MiB/s | one tunnel unpinned | CPU s / GB unpinned |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   let any = false;
   for (const row of rows) {
-    const ours = row.contenders.find((c) => c.kind === 'clash-ts');
-    if (!ours) continue;
-    for (const other of row.contenders.filter(against)) {
-      any = true;
-      const a = figures(ours);
-      const b = figures(other);
-      out.push(`| ${row.title} | ${other.label} | ${ratio(a.seedRps, b.seedRps)} | ${ratio(a.longRps, b.longRps)} | ${ratio(a.kaRps, b.kaRps)} | ${ratio(a.fairP99, b.fairP99)} | ${ratio(a.fairP999, b.fairP999)} | ${ratio(a.cpu1000, b.cpu1000)} | ${ratio(a.peakRss, b.peakRss)} | ${ratio(a.idle2k, b.idle2k)} | ${ratio(a.idle10k, b.idle10k)} | ${ratio(a.tput, b.tput)} |`);
+    for (const ours of row.contenders.filter((c) => c.kind === 'clash-ts')) {
+      for (const other of row.contenders.filter(against)) {
+        any = true;
+        const a = figures(ours);
+        const b = figures(other);
+        out.push(`| ${row.title} | ${ours.label} / ${other.label} | ${ratio(a.seedRps, b.seedRps)} | ${ratio(a.longRps, b.longRps)} | ${ratio(a.kaRps, b.kaRps)} | ${ratio(a.fairP99, b.fairP99)} | ${ratio(a.fairP999, b.fairP999)} | ${ratio(a.cpu1000, b.cpu1000)} | ${ratio(a.peakRss, b.peakRss)} | ${ratio(a.idle2k, b.idle2k)} | ${ratio(a.idle10k, b.idle10k)} | ${ratio(a.tput, b.tput)} | ${ratio(a.tputUnpinned, b.tputUnpinned)} | ${ratio(a.cpuGBUnpinned, b.cpuGBUnpinned)} |`);
+      }
     }
   }
-  if (!any) out.push(`| (no ${name} in the rows that ran) | | | | | | | | | | | |`);
+  if (!any) out.push(`| (no ${name} in the rows that ran) | | | | | | | | | | | | | |`);
   return out;
 }
 
 function probeTable(rows: RowResult[], rate: number): string[] {
   const out = [
-    '| row | phase | achieved rps | GC pauses | GC max ms | GC p99 ms | GC total ms | event-loop delay p50 ms | p99 ms | p99.9 ms | max ms |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| row | client | phase | achieved rps | GC pauses | GC max ms | GC p99 ms | GC total ms | event-loop delay p50 ms | p99 ms | p99.9 ms | max ms |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    const c = row.contenders.find((x) => x.kind === 'clash-ts');
-    for (const [name, p] of [[`${rate} rps offered`, c?.rate], [`${row.fairRate ?? '–'} rps (equal load)`, c?.fair], ['saturated (long run)', c?.long]] as const) {
-      const s = p?.probe;
-      if (!p || !s) continue;
-      const e = s.eventLoopDelayMs;
-      const g = s.gcPausesMs;
-      out.push(`| ${row.title} | ${name} | ${n0(p.load.rps)} | ${g.count} | ${n2(g.max)} | ${n2(g.p99)} | ${n1(g.total)} | ${n2(e.p50)} | ${n2(e.p99)} | ${n2(e.p999)} | ${n2(e.max)} |`);
+    for (const c of row.contenders.filter((x) => x.kind === 'clash-ts')) {
+      for (const [name, p] of [[`${rate} rps offered`, c.rate], [`${row.fairRate ?? '–'} rps (equal load)`, c.fair], ['saturated (long run)', c.long]] as const) {
+        const s = p?.probe;
+        if (!p || !s) continue;
+        const e = s.eventLoopDelayMs;
+        const g = s.gcPausesMs;
+        const gc = s.gcObservable === false ? 'n/a (no GC entries on this runtime) | – | – | –' : `${g.count} | ${n2(g.max)} | ${n2(g.p99)} | ${n1(g.total)}`;
+        out.push(`| ${row.title} | ${c.label} | ${name} | ${n0(p.load.rps)} | ${gc} | ${n2(e.p50)} | ${n2(e.p99)} | ${n2(e.p999)} | ${n2(e.max)} |`);
+      }
+    }
+  }
+  return out;
+}
+
+/** One tunnel downloading: throughput and the client's CPU per GB, pinned and unpinned. */
+function tunnelTable(rows: RowResult[]): string[] {
+  const out = [
+    '| row | client | MiB/s (pinned) | CPU s / GB (pinned) | MiB/s (unpinned) | CPU s / GB (unpinned) |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of rows) {
+    for (const c of row.contenders) {
+      const f = figures(c);
+      out.push(`| ${row.title} | ${c.label} | ${mib(f.tput)} | ${n2(f.cpuGB)} | ${mib(f.tputUnpinned)} | ${n2(f.cpuGBUnpinned)} |`);
     }
   }
   return out;
@@ -145,6 +162,8 @@ export function writeReport(r: RunResult, outDir: string): string {
     '| fact | value |',
     '| --- | --- |',
     ...Object.entries(r.machine).map(([k, v]) => `| ${k} | ${v} |`),
+    ...(r.runtimes ?? []).map((x) => `| runtime: ${x.label} | ${x.id === 'bun' ? 'Bun' : 'Node'} ${x.version} |`),
+    ...(r.runtimesMissing ?? []).map((x) => `| runtime not run | ${x} |`),
     '',
     pin,
     '',
@@ -153,6 +172,7 @@ export function writeReport(r: RunResult, outDir: string): string {
     '- **Target**: nginx (one worker) serving `/small.bin` (1 KiB) and `/big.bin` (64 MiB) on 127.0.0.1.',
     '- **Load generator**: `bench/loadgen/lg.c`, compiled at bench time with the machine\'s gcc: one thread, epoll, SOCKS5 (no auth) or HTTP CONNECT handshake, then HTTP/1.1 GET. New-connection mode sends `Connection: close` and closes once the body is in, as curl does (latency = connect to last body byte, handshakes included); keep-alive mode reuses one tunnel per connection (latency = request to last body byte). Exact percentiles from every sample.',
     `- **Phases per row** (each contender in turn, order rotated between phases): warm-up ${r.plan.warmRequests} requests; the seed's setup, 1000 requests x 50 connections, ${r.plan.seedRounds} round(s) alternating (median reported); new connections for ${r.plan.longSeconds} s (latency, CPU per 1000 requests, and clash-ts's GC / event-loop histograms); keep-alive for ${r.plan.keepAliveSeconds} s, 50 connections; one tunnel downloading \`/big.bin\` repeatedly for ${r.plan.throughputSeconds} s; new connections at the row's equal-load rate for ${r.plan.rateSeconds} s (every contender), and at ${r.plan.rate} rps offered (clash-ts, for the GC / event-loop goal). Then each contender is restarted alone and holds ${(r.plan.idleCounts as number[]).join(' and ')} idle tunnels (each used once for a keep-alive request); RSS growth per 1000 tunnels is reported.`,
+    '- **Runtimes**: clash-ts runs as one contender per runtime (`--runtimes=node,node-lts,bun`, default all): the Node running the bench, the current Node LTS (`npm ci --prefix tools/node-lts`) and Bun (the pinned `@oven/bun-linux-x64` dev dependency), the same `dist/` on each.',
     '- **CPU** is user+system time of the local client process (all threads) from `/proc/PID/stat`; **peak RSS** is `VmHWM` after the load phases; **RSS** is `VmRSS`.',
     '- **clash-ts internals**: `node --import bench/probe.mjs dist/main.js` (no change to `src/`): `perf_hooks.monitorEventLoopDelay` (1 ms resolution) and a `PerformanceObserver` on `gc` entries, dumped per phase on SIGUSR2.',
     '- In protocol rows the load generator speaks SOCKS5 to the local client, which speaks the protocol to the remote server (v2ray, ss-server, microsocks or tinyproxy on the generator\'s core), which fetches from nginx.',
@@ -174,6 +194,12 @@ export function writeReport(r: RunResult, outDir: string): string {
     '## Results',
     '',
     ...metricTable(rows, idleCounts),
+    '',
+    '## One tunnel: throughput and CPU per GB',
+    '',
+    'One connection downloading `/big.bin` (64 MiB) repeatedly through each client. Pinned: the client on its core, the generator, nginx and the remote server on the other; that caps the far side, so the same download runs again with every process free to use both cores (unpinned), where the client\'s own ceiling shows. CPU is the local client\'s, per 10^9 bytes.',
+    '',
+    ...tunnelTable(rows),
     '',
     '## Ratios: clash-ts / v2ray-go',
     '',
@@ -245,7 +271,7 @@ function errorLines(rows: RowResult[]): string[] {
   const out: string[] = [];
   for (const row of rows) {
     for (const c of row.contenders) {
-      const phases = [...c.seed, c.long, c.keepAlive, c.throughput, c.rate].filter((p) => p && (p.load.errors > 0));
+      const phases = [...c.seed, c.long, c.keepAlive, c.throughput, c.throughputUnpinned, c.rate].filter((p) => p && (p.load.errors > 0));
       const first = phases.map((p) => p!.load.firstError).find(Boolean);
       const errs = phases.reduce((a, p) => a + p!.load.errors, 0);
       if (errs > 0 || c.errors.length > 0) out.push(`- ${row.title} / ${c.label}: ${errs} failed requests${first ? ` (first: ${first})` : ''}${c.errors.length ? `; ${c.errors.join('; ')}` : ''}`);

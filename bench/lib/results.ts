@@ -7,6 +7,8 @@ export type ContenderKind = 'clash-ts' | 'v2ray' | 'native';
 export interface ProbeStats {
   readonly seq: number;
   readonly seconds: number;
+  /** false where the runtime reports no GC entries (Bun): the GC figures are then absent */
+  readonly gcObservable?: boolean;
   readonly eventLoopDelayMs: {
     readonly count: number; readonly min: number; readonly mean: number; readonly p50: number; readonly p90: number;
     readonly p99: number; readonly p999: number; readonly max: number; readonly buckets: Record<string, number>;
@@ -24,6 +26,8 @@ export interface Phase {
   readonly cpu: number;
   /** CPU seconds per 1,000 successful requests */
   readonly cpuPer1000: number;
+  /** CPU seconds of the local client per GB (1e9 bytes) moved (NaN when nothing moved) */
+  readonly cpuPerGB: number;
   /** CPU share of the generator-side core (generator + nginx + remote) during the run, 0..1 */
   readonly restCoreLoad: number;
   readonly probe?: ProbeStats;
@@ -49,6 +53,9 @@ export interface ContenderResult {
   long?: Phase;
   keepAlive?: Phase;
   throughput?: Phase;
+  /** the one-tunnel download again with nothing pinned (when the run pins): the far side is no
+   * longer capped at one core, so the client's own ceiling shows */
+  throughputUnpinned?: Phase;
   /** clash-ts only: new connections offered at the goal's rate (the GC / event-loop goal) */
   rate?: Phase;
   /** every contender: new connections at one rate all of them sustain (latency at equal load) */
@@ -91,6 +98,10 @@ export interface RunResult {
   readonly plan: Record<string, unknown>;
   readonly baseline: Baseline;
   readonly rows: RowResult[];
+  /** the runtimes clash-ts ran on (absent in runs before there were several) */
+  readonly runtimes?: readonly { readonly id: string; readonly label: string; readonly version: string }[];
+  /** runtimes asked for and not found */
+  readonly runtimesMissing?: readonly string[];
 }
 
 /** The median of a non-empty list. */

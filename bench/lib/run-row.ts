@@ -3,7 +3,7 @@ import type { Row } from '../rows.js';
 import type { Via } from './loadgen.js';
 import { idlePhase, phase, rotate, type Contender, type MeasureCtx } from './measure.js';
 import { startClash, startV2ray, v2rayInbound, type Listening, type PeerEnv } from './peers.js';
-import { sample } from './proc.js';
+import { sample, setAffinity } from './proc.js';
 import { topFunctions } from './cpuprofile.js';
 import { join } from 'node:path';
 import type { ContenderKind, ContenderResult, RowResult } from './results.js';
@@ -23,7 +23,11 @@ function clashProxy(row: Row, remotePort: number, ctx: MeasureCtx): string | und
 function starters(env: PeerEnv, row: Row, remotePort: number, ctx: MeasureCtx, profileDir?: string): Starter[] {
   const pin = ctx.pinning.proxyCpu;
   const list: Starter[] = [
-    { label: 'clash-ts', kind: 'clash-ts', start: () => startClash(env, clashProxy(row, remotePort, ctx), pin, profileDir) },
+    ...ctx.runtimes.map((rt): Starter => ({
+      label: rt.label,
+      kind: 'clash-ts',
+      start: () => startClash(env, clashProxy(row, remotePort, ctx), pin, profileDir && join(profileDir, rt.id), rt),
+    })),
     {
       label: 'v2ray-go',
       kind: 'v2ray',
@@ -54,6 +58,24 @@ async function startAll(ss: readonly Starter[], results: Map<string, ContenderRe
 }
 
 const viaOf = (row: Row, c: Contender): Via => ({ kind: row.inbound, port: c.port });
+
+/** The run's context with nothing pinned: the generator then runs on every CPU too. */
+const UNPINNED = (ctx: MeasureCtx): MeasureCtx => ({ ...ctx, pinning: { enabled: false, proxyCpu: undefined, restCpu: undefined } });
+
+/**
+ * Runs `f` with the contender (`own`) and the far side (nginx, the remote server) free to use
+ * every CPU, then puts each back on its core: pinning the far side to one core caps it (v2ray-go
+ * reads ~145 MiB/s there against ~420 MB/s unpinned), which hides the client's own ceiling.
+ */
+async function unpinned<T>(ctx: MeasureCtx, own: readonly number[], f: () => Promise<T>): Promise<T> {
+  for (const pid of [...own, ...ctx.restPids]) setAffinity(pid, ctx.allCpus);
+  try {
+    return await f();
+  } finally {
+    for (const pid of own) if (ctx.pinning.proxyCpu !== undefined) setAffinity(pid, ctx.pinning.proxyCpu);
+    for (const pid of ctx.restPids) if (ctx.pinning.restCpu !== undefined) setAffinity(pid, ctx.pinning.restCpu);
+  }
+}
 
 /** Runs every phase of one row, the contenders alternating within each phase. */
 export async function runRow(env: PeerEnv, row: Row, base: Omit<MeasureCtx, 'restPids'>, targetPid: number): Promise<RowResult> {
@@ -102,6 +124,16 @@ export async function runRow(env: PeerEnv, row: Row, base: Omit<MeasureCtx, 'res
         });
       }
       log(`  one tunnel: ${cs.map((c) => `${c.label} ${((c.result.throughput?.load.bytesPerSec ?? 0) / 2 ** 20).toFixed(0)} MiB/s`).join(', ')}`);
+      if (ctx.pinning.enabled) {
+        for (const c of rotate(cs, 1)) {
+          await guard(c, 'throughput unpinned', async () => {
+            c.result.throughputUnpinned = await unpinned(ctx, [c.proc.pid], () =>
+              phase(UNPINNED(ctx), c, { path: '/big.bin', conns: 1, requests: 10_000, seconds: plan.throughputSeconds, keepAlive: true }, viaOf(row, c)),
+            );
+          });
+        }
+        log(`  one tunnel unpinned: ${cs.map((c) => `${c.label} ${((c.result.throughputUnpinned?.load.bytesPerSec ?? 0) / 2 ** 20).toFixed(0)} MiB/s at ${(c.result.throughputUnpinned?.cpuPerGB ?? NaN).toFixed(2)} CPU s/GB`).join(', ')}`);
+      }
       // latency at equal load: a rate every contender sustained in the long run, with headroom
       const slowest = Math.min(...cs.map((c) => c.result.long?.load.rps ?? Infinity));
       fairRate = Number.isFinite(slowest) ? Math.max(100, Math.min(plan.rate, Math.floor((slowest * 0.6) / 100) * 100)) : undefined;
@@ -119,7 +151,7 @@ export async function runRow(env: PeerEnv, row: Row, base: Omit<MeasureCtx, 'res
         await guard(c, 'rate', async () => {
           c.result.rate = await phase(ctx, c, { path: '/small.bin', conns: 500, requests: Math.round(plan.rate * plan.rateSeconds), seconds: plan.rateSeconds + 3, rate: plan.rate }, viaOf(row, c), true);
         });
-        log(`  clash-ts offered ${plan.rate} rps: achieved ${Math.round(c.result.rate?.load.rps ?? 0)}, GC max ${c.result.rate?.probe?.gcPausesMs.max.toFixed(2)} ms, loop delay p99.9 ${c.result.rate?.probe?.eventLoopDelayMs.p999.toFixed(2)} ms`);
+        log(`  ${c.label} offered ${plan.rate} rps: achieved ${Math.round(c.result.rate?.load.rps ?? 0)}, GC max ${c.result.rate?.probe?.gcObservable === false ? 'n/a' : `${c.result.rate?.probe?.gcPausesMs.max.toFixed(2)} ms`}, loop delay p99.9 ${c.result.rate?.probe?.eventLoopDelayMs.p999.toFixed(2)} ms`);
       }
       for (const c of cs) {
         const s = sample(c.proc.pid);

@@ -2,7 +2,10 @@
 
 /** One contender's colour, the same in every plot. */
 export function colour(label: string): string {
-  if (label === 'clash-ts') return '#1f77b4';
+  // clash-ts on the bench's own Node keeps its colour; the other runtimes get their own
+  if (label === 'clash-ts' || label.startsWith(`clash-ts (node ${process.versions.node.split('.')[0]}.`)) return '#1f77b4';
+  if (label.startsWith('clash-ts (bun')) return '#9467bd';
+  if (label.startsWith('clash-ts (node')) return '#17becf';
   if (label === 'v2ray-go') return '#ff7f0e';
   if (label === 'no proxy') return '#7f7f7f';
   // the warm-pool step plot's lines
