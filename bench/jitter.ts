@@ -4,6 +4,8 @@
  *   npm run bench:jitter                               every row, Node 20 only, 6 s phases
  *   npm run bench:jitter -- --seconds=8 --rows=ss --runtimes=node20,node26,bun
  *   options: --seconds=S (per phase)  --flows=N (default 4)  --rows=direct,ss,trojan
+ *            --rounds=K (every contender K times, rotated; the report shows each contender's
+ *            median round by loaded TCP p99.9 and lists every round's p99.9)
  *            --runtimes=node20,node26,bun  --no-ab (skip clash-ts with its relay budget off)
  *            --out=DIR (default docs/; writes DIR/jitter.md and the `jitter` section of
  *            DIR/benchmarks.md)
@@ -32,6 +34,20 @@ import { JITTER_ROWS, RUNTIMES, startClashOn, v2rayLocal, type Runtime } from '.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Rotates a list by `n`, so each round starts with a different contender. */
+function rotate<T>(xs: readonly T[], n: number): T[] {
+  const k = xs.length ? n % xs.length : 0;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+/** Of one contender's rounds, the one with the median loaded TCP p99.9 (its figures stay together). */
+function medianRound(rs: readonly ContenderRun[]): ContenderRun {
+  const ran = rs.filter((r) => r.status === 'ran' && r.loaded?.tcp);
+  if (!ran.length) return rs[0] as ContenderRun;
+  const sorted = [...ran].sort((a, b) => (a.loaded?.tcp?.p999 ?? 0) - (b.loaded?.tcp?.p999 ?? 0));
+  return { ...(sorted[Math.floor((sorted.length - 1) / 2)] as ContenderRun), roundsP999: rs.map((r) => r.loaded?.tcp?.p999 ?? NaN) };
+}
+
 async function main(): Promise<void> {
   const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const plan: JitterPlan = { seconds: Number(opt('seconds') ?? 6), flows: Number(opt('flows') ?? 4), intervalMs: 5, newConns: 16 };
@@ -42,6 +58,7 @@ async function main(): Promise<void> {
     return rt;
   });
   const ab = !process.argv.includes('--no-ab');
+  const rounds = Math.max(1, Number(opt('rounds') ?? 1));
   const outDir = opt('out') ?? join(ROOT, 'docs');
   const t0 = Date.now();
   const log = (s: string): void => void process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${s}\n`);
@@ -78,10 +95,10 @@ async function main(): Promise<void> {
         ...(row.native ? [{ label: row.native.label, kind: 'native' as const, udp: row.native.udp, start: () => (row.native as NonNullable<typeof row.native>).start(env, rport) }] : []),
         ...runtimes.slice(1).map((rt) => clash(rt, false)),
       ];
-      const runs: ContenderRun[] = [];
-      for (const s of starts) {
+      const byLabel = new Map<string, ContenderRun[]>(starts.map((s) => [s.label, []]));
+      for (let round = 0; round < rounds; round++) for (const s of rotate(starts, round)) {
         const run: ContenderRun = { label: s.label, kind: s.kind, status: 'ran' };
-        runs.push(run);
+        byLabel.get(s.label)?.push(run);
         let c: Listening | undefined;
         try {
           c = await s.start();
@@ -98,7 +115,7 @@ async function main(): Promise<void> {
         }
       }
       await remote?.proc.stop();
-      results.push({ id: row.id, title: row.title, runs });
+      results.push({ id: row.id, title: row.title, runs: [...byLabel.values()].map(medianRound), rounds: [...byLabel.values()] });
     }
     await target.proc.stop();
   } finally {
@@ -109,7 +126,7 @@ async function main(): Promise<void> {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'out', 'jitter.json'), JSON.stringify({ plan, command, commit, machine, rows: results }, null, 1));
-  const { page, section } = renderJitter(results, { plan, command, commit, machine: `${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`, minutes: (Date.now() - t0) / 60_000 });
+  const { page, section } = renderJitter(results, { plan, command, commit, machine: `${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`, minutes: (Date.now() - t0) / 60_000, rounds });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'jitter.md'), page);
   writeSection(join(outDir, 'benchmarks.md'), 'jitter', section);

@@ -54,6 +54,8 @@ export interface ContenderRun {
   /** contender CPU seconds over the loaded phase, per second of it */
   cpuLoad?: number;
   probe?: ProbeStats;
+  /** every round's loaded TCP p99.9, when the run had several */
+  roundsP999?: readonly number[];
 }
 
 function ping(port: number, plan: JitterPlan, udp: boolean): Promise<PingResult> {

@@ -8,6 +8,8 @@ export interface JitterRowResult {
   readonly id: string;
   readonly title: string;
   readonly runs: readonly ContenderRun[];
+  /** every round of every contender */
+  readonly rounds?: readonly (readonly ContenderRun[])[];
 }
 
 export interface JitterMeta {
@@ -16,6 +18,7 @@ export interface JitterMeta {
   readonly commit: string;
   readonly machine: string;
   readonly minutes: number;
+  readonly rounds?: number;
 }
 
 const f = (x: number | undefined, d = 1): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -36,6 +39,7 @@ export function renderJitter(rows: readonly JitterRowResult[], meta: JitterMeta)
   const head = [
     `Command: \`${meta.command}\` (commit ${meta.commit}, ${meta.minutes.toFixed(1)} min; ${meta.machine}; unpinned).`,
     '',
+    `${meta.rounds ?? 1} round(s), contenders rotated per round; the tables show each contender's median round by loaded TCP p99.9. ` +
     `${p.flows} latency flows per transport, 32 B every ${p.intervalMs} ms each, for ${p.seconds} s per phase: over SOCKS5 CONNECT to a TCP echo server and over`,
     'SOCKS5 UDP ASSOCIATE to a UDP echo server (bench/jitter/pinger.ts, its own Node process). *Idle*: the flows alone.',
     `*Loaded*: the same flows beside ${p.newConns}-way new connections (1 KiB GET each) and one keep-alive bulk download of a 64 MiB file, both by the`,
@@ -67,6 +71,9 @@ export function renderJitter(rows: readonly JitterRowResult[], meta: JitterMeta)
       const g = r.probe?.gcPausesMs;
       const e = r.probe?.eventLoopDelayMs;
       page.push(`| ${r.label} | ${Math.round(r.newConn?.rps ?? 0)} | ${f((r.bulk?.bytesPerSec ?? 0) / 1e6, 0)} | ${f(r.cpuLoad, 2)} | ${g ? `${g.count} / ${f(g.p99, 2)} / ${f(g.max, 2)}` : '-'} | ${e ? `${f(e.p50, 2)} / ${f(e.p99, 2)} / ${f(e.p999, 2)} / ${f(e.max, 2)}` : '-'} |`);
+    }
+    if (row.runs.some((r) => (r.roundsP999?.length ?? 0) > 1)) {
+      page.push('', `Loaded TCP p99.9 of every round (the tables show each contender's median round): ${row.runs.map((r) => `${r.label} ${(r.roundsP999 ?? []).map((x) => f(x)).join(' / ')}`).join('; ')}.`);
     }
     const v2 = row.runs.find((x) => x.kind === 'v2ray-go' && x.status === 'ran');
     const ours = row.runs.filter((x) => x.kind === 'clash-ts' && x.status === 'ran');
