@@ -18,7 +18,7 @@
  * CLASH_TS_RELAY_BUDGET=0 in the same run. Raw results: bench/out/jitter.json.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,7 +128,8 @@ async function main(): Promise<void> {
   writeFileSync(join(ROOT, 'bench', 'out', 'jitter.json'), JSON.stringify({ plan, command, commit, machine, rows: results }, null, 1));
   const { page, section } = renderJitter(results, { plan, command, commit, machine: `${machine.cpu}, ${machine.cores} cores, load ${machine.loadStart}`, minutes: (Date.now() - t0) / 60_000, rounds });
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'jitter.md'), page);
+  const notes = join(ROOT, 'bench', 'jitter', 'analysis.md');
+  writeFileSync(join(outDir, 'jitter.md'), existsSync(notes) ? `${page}\n${readFileSync(notes, 'utf8')}` : page);
   writeSection(join(outDir, 'benchmarks.md'), 'jitter', section);
   process.stdout.write(page);
 }

@@ -49,7 +49,7 @@ export function renderJitter(rows: readonly JitterRowResult[], meta: JitterMeta)
     '',
   ];
   const page: string[] = ['# Jitter under load', '', ...head];
-  const sect: string[] = ['## Jitter under load (`npm run bench:jitter`)', '', `Every figure, UDP too: [jitter.md](jitter.md). Command: \`${meta.command}\` (commit ${meta.commit}).`, '',
+  const sect: string[] = ['## Jitter under load (`npm run bench:jitter`)', '', `Every figure, UDP too: [jitter.md](jitter.md). Command: \`${meta.command}\` (commit ${meta.commit}; ${meta.machine}; unpinned). Read ratios within a row, not absolute figures.`, '',
     '| row | contender | loaded TCP p50 / p99.9 / max ms | idle p99.9 | background new conn/s | bulk MB/s |', '|---|---|---|---|---|---|'];
   for (const row of rows) {
     page.push(`## ${row.title}`, '');
