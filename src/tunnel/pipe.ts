@@ -19,13 +19,47 @@ export interface PipeOptions {
 }
 
 /**
+ * Bytes one direction of one relay may move in one event-loop turn before it yields: past it,
+ * the source pauses and resumes on the next turn (setImmediate), so a bulk leg cannot spend a
+ * whole poll phase (libuv reads up to 32 x 64 KiB per socket per turn, and each read runs its
+ * decrypt + write synchronously) while small flows and accepts wait. 0 disables the budget
+ * (`CLASH_TS_RELAY_BUDGET=0`, the bench's A/B switch); any other value overrides the default.
+ */
+export const RELAY_BUDGET = budgetFromEnv(process.env.CLASH_TS_RELAY_BUDGET, 128 << 10);
+
+function budgetFromEnv(v: string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+}
+
+/**
+ * The event-loop turn, as one shared counter: the first relay that moves bytes in a turn arms
+ * one setImmediate for every relay, which starts the next turn and resumes the relays that
+ * yielded in this one. Per turn that is one immediate in all, never one per chunk or per relay.
+ */
+let turn = 0;
+let armed = false;
+const yielded: Relay[] = [];
+
+function nextTurn(): void {
+  armed = false;
+  turn++;
+  // relays that yield again while this runs wait for the following turn
+  const n = yielded.length;
+  for (let i = 0; i < n; i++) (yielded[i] as Relay).budgetResume();
+  yielded.splice(0, n);
+}
+
+/**
  * Relays bytes between `client` and `remote` until both are done: backpressure both ways,
  * half-close passed through (FIN from one side ends the other's writable side), either leg's
- * error or abrupt close destroys the other, an idle timeout, and byte counters.
+ * error or abrupt close destroys the other, an idle timeout, and byte counters; each direction
+ * moves at most {@link RELAY_BUDGET} bytes per event-loop turn (fairness between relays).
  * The one relay of the project: every TCP tunnel goes through here.
  */
-export function pipe(client: Duplex, remote: Duplex, counter: ByteCounter, opts: PipeOptions): void {
-  new Relay(client, remote, counter, opts);
+export function pipe(client: Duplex, remote: Duplex, counter: ByteCounter, opts: PipeOptions, budget = RELAY_BUDGET): void {
+  new Relay(client, remote, counter, opts, budget);
 }
 
 /** Per-connection state with handlers bound once (no closures per chunk). */
@@ -40,8 +74,20 @@ class Relay {
   #timer: NodeJS.Timeout | undefined;
   #idleMs = 0;
   #active = false;
+  readonly #budget: number;
+  /** the turn the two byte counts below belong to */
+  #turn = -1;
+  #upTurn = 0;
+  #downTurn = 0;
+  /** a source paused because its destination asked to wait for 'drain' */
+  #clientAwaitsDrain = false;
+  #remoteAwaitsDrain = false;
+  /** a source paused because its direction spent this turn's budget */
+  #clientYielded = false;
+  #remoteYielded = false;
 
-  constructor(client: Duplex, remote: Duplex, counter: ByteCounter, opts: PipeOptions) {
+  constructor(client: Duplex, remote: Duplex, counter: ByteCounter, opts: PipeOptions, budget: number) {
+    this.#budget = budget;
     this.#client = client;
     this.#remote = remote;
     this.#counter = counter;
@@ -94,24 +140,71 @@ class Relay {
     this.#remote.destroy();
   };
 
+  /** Starts this relay's count for the current turn; arms the shared turn if nobody has. */
+  #sameTurn(): void {
+    if (this.#turn === turn) return;
+    this.#turn = turn;
+    this.#upTurn = 0;
+    this.#downTurn = 0;
+    if (!armed) {
+      armed = true;
+      setImmediate(nextTurn);
+    }
+  }
+
   #onClientData = (chunk: Buffer): void => {
     this.#counter.upload += chunk.length;
     this.#active = true;
-    if (!this.#remote.write(chunk)) this.#client.pause();
+    if (!this.#remote.write(chunk)) {
+      this.#clientAwaitsDrain = true;
+      this.#client.pause();
+    }
+    if (this.#budget === 0) return;
+    this.#sameTurn();
+    if ((this.#upTurn += chunk.length) >= this.#budget && !this.#clientYielded) {
+      this.#clientYielded = true;
+      this.#client.pause();
+      yielded.push(this);
+    }
   };
 
   #onRemoteData = (chunk: Buffer): void => {
     this.#counter.download += chunk.length;
     this.#active = true;
-    if (!this.#client.write(chunk)) this.#remote.pause();
+    if (!this.#client.write(chunk)) {
+      this.#remoteAwaitsDrain = true;
+      this.#remote.pause();
+    }
+    if (this.#budget === 0) return;
+    this.#sameTurn();
+    if ((this.#downTurn += chunk.length) >= this.#budget && !this.#remoteYielded) {
+      this.#remoteYielded = true;
+      this.#remote.pause();
+      yielded.push(this);
+    }
   };
 
+  /** The next turn began: a yielded source reads again unless it still waits for 'drain'. */
+  budgetResume(): void {
+    if (this.#clientYielded) {
+      this.#clientYielded = false;
+      if (!this.#clientAwaitsDrain && !this.#client.destroyed) this.#client.resume();
+    }
+    if (this.#remoteYielded) {
+      this.#remoteYielded = false;
+      if (!this.#remoteAwaitsDrain && !this.#remote.destroyed) this.#remote.resume();
+    }
+  }
+
+  /** 'drain' from the remote: the client's data may flow again, unless it yielded this turn. */
   #resumeClient = (): void => {
-    this.#client.resume();
+    this.#clientAwaitsDrain = false;
+    if (!this.#clientYielded) this.#client.resume();
   };
 
   #resumeRemote = (): void => {
-    this.#remote.resume();
+    this.#remoteAwaitsDrain = false;
+    if (!this.#remoteYielded) this.#remote.resume();
   };
 
   #onClientEnd = (): void => {
