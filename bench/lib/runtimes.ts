@@ -12,6 +12,8 @@ export interface Runtime {
   readonly id: RuntimeId;
   /** the contender's label in every table and plot */
   readonly label: string;
+  /** engine and version, e.g. "node 20.20", "bun 1.4" */
+  readonly name: string;
   readonly command: string;
   readonly version: string;
   /** V8's --cpu-prof exists on Node only */
@@ -49,7 +51,8 @@ export function resolveRuntimes(ids: readonly RuntimeId[]): { found: Runtime[]; 
     }
     const version = versionOf(command);
     const engine = id === 'bun' ? 'bun' : 'node';
-    found.push({ id, label: `${engine} ${version.split('.').slice(0, 2).join('.')}`, command, version, cpuProf: engine === 'node' });
+    const name = `${engine} ${version.split('.').slice(0, 2).join('.')}`;
+    found.push({ id, label: name, name, command, version, cpuProf: engine === 'node' });
   }
   // one runtime: the contender keeps the plain name every earlier report used; labels key the
   // results, so two runtimes of one version are told apart by their id
