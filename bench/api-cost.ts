@@ -20,6 +20,8 @@
  *            --out=FILE (default docs/benchmarks.md)
  *            --section=ID (default api-cost; the JSON goes to bench/out/ID.json)
  *            --from-json (rewrite the section from bench/out/ID.json, no measuring)
+ *            --variants=connections,... (measure these and `none` only; printed, docs untouched)
+ *            --cpu-prof=DIR (the core runs under node --cpu-prof into DIR; printed, docs untouched)
  *
  * Everything on loopback, every peer on a probed free port and stopped by its PID; every
  * phase is bounded in time (the generator stops itself; the readers close with the phase).
@@ -42,6 +44,9 @@ const CLI = join(ROOT, 'dist', 'main.js');
 const SECRET = 'api-cost-secret';
 const CONNS = 50;
 
+type Variant = 'none' | 'connections' | 'traffic+logs' | 'all';
+const VARIANTS: readonly Variant[] = ['none', 'connections', 'traffic+logs', 'all'];
+
 interface Args {
   fromJson: boolean;
   seconds: number;
@@ -52,10 +57,14 @@ interface Args {
   out: string;
   /** the docs/benchmarks.md section written (a second run at another rate can keep its own) */
   section: string;
+  /** write a V8 CPU profile of the core (node --cpu-prof) into this folder; the docs are left alone */
+  cpuProf?: string;
+  /** the variants measured (default all four) */
+  variants: Variant[];
 }
 
 function parse(argv: readonly string[]): Args {
-  const a: Args = { fromJson: false, seconds: 5, rounds: 2, held: 9900, rate: 2000, short: false, out: join(ROOT, 'docs', 'benchmarks.md'), section: 'api-cost' };
+  const a: Args = { fromJson: false, seconds: 5, rounds: 2, held: 9900, rate: 2000, short: false, out: join(ROOT, 'docs', 'benchmarks.md'), section: 'api-cost', variants: [...VARIANTS] };
   for (const x of argv) {
     if (x === '--from-json') a.fromJson = true;
     else if (x === '--short') Object.assign(a, { short: true, seconds: 3, rounds: 1 });
@@ -65,13 +74,16 @@ function parse(argv: readonly string[]): Args {
     else if (x.startsWith('--rate=')) a.rate = Math.max(100, Math.min(10_000, Number(x.slice(7)) || 2000));
     else if (x.startsWith('--out=')) a.out = x.slice(6);
     else if (/^--section=[a-z0-9-]+$/.test(x)) a.section = x.slice(10);
+    else if (x.startsWith('--cpu-prof=')) a.cpuProf = x.slice(11);
+    else if (x.startsWith('--variants=')) {
+      const vs = x.slice(11).split(',');
+      for (const v of vs) if (!(VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v} (${VARIANTS.join(', ')})`);
+      a.variants = [...new Set(['none', ...vs])] as Variant[];
+    }
     else throw new Error(`unknown option ${x} (see bench/api-cost.ts)`);
   }
   return a;
 }
-
-type Variant = 'none' | 'connections' | 'traffic+logs' | 'all';
-const VARIANTS: readonly Variant[] = ['none', 'connections', 'traffic+logs', 'all'];
 
 /** One WebSocket reader: counts what it receives; `close()` ends it. */
 interface Reader {
@@ -133,7 +145,7 @@ interface Sample {
   readonly readers: { path: string; messages: number; bytes: number; largest: number; dropped: boolean }[];
 }
 
-async function startCore(dir: string, live: Set<BenchProc>): Promise<{ proc: BenchProc; port: number; api: number }> {
+async function startCore(dir: string, live: Set<BenchProc>, cpuProf?: string): Promise<{ proc: BenchProc; port: number; api: number }> {
   const port = await freePort();
   const api = await freePort();
   const yaml = [
@@ -151,7 +163,7 @@ async function startCore(dir: string, live: Set<BenchProc>): Promise<{ proc: Ben
   ].join('\n');
   const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, yaml);
-  const proc = await spawnPeer({ live, name: 'clash-ts', command: process.execPath, args: [CLI, '-d', dir, '-f', cfg], readyPort: api, logFile: join(dir, 'out.log') });
+  const proc = await spawnPeer({ live, name: 'clash-ts', command: process.execPath, args: [...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []), CLI, '-d', dir, '-f', cfg], readyPort: api, logFile: join(dir, 'out.log') });
   return { proc, port, api };
 }
 
@@ -197,7 +209,7 @@ const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 
 function render(a: Args, samples: readonly Sample[], held: Pick<Held, 'held' | 'failed'> | undefined, startedAt: string, seconds: number, load: [number[], number[]]): string {
-  const rows = VARIANTS.map((v) => {
+  const rows = (a.variants ?? VARIANTS).map((v) => {
     const s = samples.filter((x) => x.variant === v);
     const ok = sum(s.map((x) => x.ok));
     return {
@@ -275,22 +287,28 @@ async function main(): Promise<void> {
   try {
     const lg = buildLoadgen(dir);
     const target = await startTarget(dir, undefined, 1 << 20, live);
-    const core = await startCore(dir, live);
+    const core = await startCore(dir, live, a.cpuProf);
     // warm up, then hold the idle tunnels
     await runLoad(lg, { via: { kind: 'socks5', port: core.port }, targetPort: target.port, path: '/small.bin', conns: 20, requests: 2000, seconds: 3 }, undefined);
     if (a.held > 0) {
-      held = await holdTunnels(lg, { kind: 'socks5', port: core.port }, target.port, a.held, a.rounds * VARIANTS.length * (a.seconds + 3) + 120, undefined);
+      held = await holdTunnels(lg, { kind: 'socks5', port: core.port }, target.port, a.held, a.rounds * a.variants.length * (a.seconds + 3) + 120, undefined);
       console.log(`holding ${held.held} tunnels (${held.failed} failed)`);
     }
     const samples: Sample[] = [];
     for (let round = 0; round < a.rounds; round++) {
-      for (const v of rotate(VARIANTS, round)) {
+      for (const v of rotate(a.variants, round)) {
         const s = await phase(lg, core, target.port, v, round, a);
         console.log(`round ${round + 1} ${v}: ${Math.round(s.rps)} rps, CPU ${fmt((s.cpu / Math.max(1, s.ok)) * 1000, 3)} s/1000, p99.9 ${fmt(s.p999)} ms, readers ${JSON.stringify(s.readers)}`);
         samples.push(s);
       }
     }
     const md = render(a, samples, held, startedAt, (Date.now() - t0) / 1000, [load0, loadavg()]);
+    if (a.cpuProf !== undefined || a.variants.length < VARIANTS.length) {
+      // a profiled or partial run is for looking, not for the record
+      console.log(md);
+      if (a.cpuProf !== undefined) console.log(`CPU profile of the core: ${a.cpuProf}/*.cpuprofile (written when it exits)`);
+      return;
+    }
     mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'out', `${a.section}.json`), JSON.stringify({ args: a, startedAt, seconds: (Date.now() - t0) / 1000, load: [load0, loadavg()], machine: machineFacts(), held: held && { held: held.held, failed: held.failed }, samples }, null, 2));
     writeSection(a.out, a.section, md);
