@@ -25,8 +25,12 @@ interface Entry {
   /** where `U,"download":D` starts and how much of the end follows it */
   readonly head: number;
   readonly tail: number;
+  /** the counters written in `bytes` */
   up: number;
   down: number;
+  /** the counters the last pass saw (when they stop moving, `bytes` is rewritten once) */
+  lastUp: number;
+  lastDown: number;
   /** the pass that last listed it (entries no pass listed lately are forgotten) */
   seen: number;
 }
@@ -47,11 +51,12 @@ function entryOf(c: ConnectionView, pass: number): Entry {
   const after = `,"start":${JSON.stringify(start)},"chains":${JSON.stringify(chains)},"rule":${JSON.stringify(rule)},"rulePayload":${JSON.stringify(rulePayload)}}`;
   const head = Buffer.byteLength(before);
   const tail = Buffer.byteLength(after);
-  return { bytes: Buffer.from(before + counters(c.upload, c.download) + after), head, tail, up: c.upload, down: c.download, seen: pass };
+  return { bytes: Buffer.from(before + counters(c.upload, c.download) + after), head, tail, up: c.upload, down: c.download, lastUp: c.upload, lastDown: c.download, seen: pass };
 }
 
 /** the entry's bytes with new counters (the fixed parts copied, never re-encoded) */
 function recount(e: Entry, up: number, down: number): void {
+  // (an entry a pass meets still moving is not rewritten: its counters go straight to the slice)
   const mid = counters(up, down); // ASCII only
   const out = Buffer.allocUnsafe(e.head + mid.length + e.tail);
   e.bytes.copy(out, 0, 0, e.head);
@@ -85,26 +90,45 @@ export class SnapshotEncoder {
     let first = Buffer.from(`{"downloadTotal":${num(traffic.downTotal)},"uploadTotal":${num(traffic.upTotal)},"connections":[`);
     const step = Math.max(1, per);
     const entries: Entry[] = [];
+    /** per entry of the slice: the counters text when they moved since `bytes` was written */
+    const mids: (string | undefined)[] = [];
     for (let from = 0; from < conns.length; from += step) {
       const to = Math.min(conns.length, from + step);
       entries.length = 0;
+      mids.length = 0;
       let size = first.length + (to - from); // a comma before each but the first of all
       for (let i = from; i < to; i++) {
         const c = conns[i];
         let e = this.#cache.get(c.id);
+        let mid: string | undefined;
         if (e === undefined) this.#cache.set(c.id, (e = entryOf(c, pass)));
         else {
           e.seen = pass;
-          if (e.up !== c.upload || e.down !== c.download) recount(e, c.upload, c.download);
+          const up = c.upload;
+          const down = c.download;
+          if (up !== e.up || down !== e.down) {
+            if (up === e.lastUp && down === e.lastDown) recount(e, up, down); // it went idle: keep its bytes as they are now
+            else mid = counters(up, down); // still moving: written between the kept parts, nothing kept
+            e.lastUp = up;
+            e.lastDown = down;
+          }
         }
         entries.push(e);
-        size += e.bytes.length;
+        mids.push(mid);
+        size += mid === undefined ? e.bytes.length : e.head + mid.length + e.tail;
       }
       const out = Buffer.allocUnsafeSlow(size);
       let at = first.copy(out, 0);
       for (let k = 0; k < entries.length; k++) {
         if (from + k > 0) out[at++] = 0x2c; // ','
-        at += entries[k].bytes.copy(out, at);
+        const e = entries[k];
+        const mid = mids[k];
+        if (mid === undefined) at += e.bytes.copy(out, at);
+        else {
+          at += e.bytes.copy(out, at, 0, e.head);
+          at += out.write(mid, at, 'latin1');
+          at += e.bytes.copy(out, at, e.bytes.length - e.tail);
+        }
       }
       first = EMPTY;
       yield at === size ? out : out.subarray(0, at);

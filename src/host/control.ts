@@ -159,7 +159,7 @@ export class HostControl implements ControlPlane {
   }
 
   connections(): ConnectionView[] {
-    return [...this.#host.tracker.list()].map(connectionView);
+    return Array.from(this.#host.tracker.list(), connectionView);
   }
 
   async closeConnection(id: string): Promise<boolean> {
