@@ -265,7 +265,7 @@ function render(a: Args, samples: readonly Sample[], held: Pick<Held, 'held' | '
     '',
     ...verdict(a, rows, held),
     '',
-    `Reproduce: \`npm run bench:api\` (options \`--seconds=S --rounds=R --held=N --rate=R --short\`; see bench/api-cost.ts).`,
+    `Reproduce: \`npm run bench:api\` (options \`--seconds=S --rounds=R --held=N --rate=R --short\`; \`--cpu-prof=DIR --variants=connections\` profiles the core without touching this page; see bench/api-cost.ts).`,
   ];
   return lines.join('\n') + '\n';
 }
@@ -286,7 +286,7 @@ function verdict(a: Args, rows: readonly { v: Variant; rps: number; cpuPer1000: 
     out.push(`- ${r.v}: ${cpu >= 0 ? '+' : ''}${fmt(cpu * 100, 0)}% CPU per request, p99.9 ${dp >= 0 ? '+' : ''}${fmt(dp)} ms: ${cpu <= 0.1 && dp <= 1 ? 'within' : 'outside'} the goal${reached ? '' : ' (not conclusive, see above)'}.`);
   }
   const snap = Math.max(0, ...rows.flatMap((r) => r.readers.filter((x) => x.path.startsWith('/connections')).map((x) => x.largest)));
-  if (snap > 0 && held) out.push(`- One /connections frame with ${held.held.toLocaleString('en-US')} live connections is ${fmt(snap / 1e6, 1)} MB of JSON (mihomo's shape, ${Math.round(snap / Math.max(1, held.held))} bytes a connection), built and sent every second whatever the connection rate: a fixed cost per reader and second that grows with the number of live connections.`);
+  if (snap > 0 && held) out.push(`- One /connections message with ${held.held.toLocaleString('en-US')} live connections is ${fmt(snap / 1e6, 1)} MB of JSON (mihomo's shape, ${Math.round(snap / Math.max(1, held.held))} bytes a connection), sent every second whatever the connection rate: a fixed cost per reader and second that grows with the number of live connections. It is copied from each connection's kept JSON bytes (counters rewritten only where they moved) in slices of 500 connections, one slice per loop turn, each a fragment of the one message (docs/api.md).`);
   out.push(`- Readers dropped for falling behind: ${rows.some((r) => r.readers.some((x) => x.dropped)) ? 'yes (see the table)' : 'none'} (a /traffic or /logs reader more than 512 KiB behind when its next line is due is cut, test/api/stalled-reader.test.ts; a /connections reader whose last snapshot has not drained skips ticks and is cut after 10 s without progress, test/api/connections-stream.test.ts).`);
   return out;
 }
