@@ -71,3 +71,23 @@ test('the JSON of connections that ended is forgotten; what is kept is bounded b
   it.return(undefined);
   assert.equal(enc.encode(a, traffic, 2).toString('utf8'), JSON.stringify(snapshotJson(a, traffic, 2)));
 });
+
+test('a live iterator walked across slices: connections that end before they are reached are left out, each listed once', () => {
+  const enc = new SnapshotEncoder();
+  const live = new Map(Array.from({ length: 60 }, (_, i) => [`id-${i}`, view(i)] as const));
+  const out: Buffer[] = [];
+  let k = 0;
+  for (const s of enc.slices(live.values(), traffic, () => 1, '', 10)) {
+    out.push(s);
+    if (k++ === 0) {
+      live.delete('id-5'); // already listed: stays in this snapshot
+      live.delete('id-40'); // not reached yet: left out
+      live.set('id-1000', view(1000)); // started during the pass: reached at the end
+    }
+  }
+  const snap = JSON.parse(Buffer.concat(out).toString('utf8')) as { connections: { id: string }[] };
+  const ids = snap.connections.map((c) => c.id);
+  assert.equal(new Set(ids).size, ids.length, 'no connection twice');
+  assert.ok(ids.includes('id-5') && !ids.includes('id-40') && ids.includes('id-1000'));
+  assert.equal(ids.length, 60);
+});

@@ -85,20 +85,26 @@ export class SnapshotEncoder {
    * The snapshot of `conns` in slices of at most `per` connections; `memory` is asked when the
    * last slice is made. Forgets the kept JSON of connections the last two passes did not list.
    */
-  *slices(conns: readonly ConnectionView[], traffic: TrafficView, memory: () => number, suffix = '', per = SLICE_CONNECTIONS): Generator<Buffer, void, undefined> {
+  *slices(conns: Iterable<ConnectionView> | Iterator<ConnectionView>, traffic: TrafficView, memory: () => number, suffix = '', per = SLICE_CONNECTIONS): Generator<Buffer, void, undefined> {
     const pass = ++this.#pass;
     let first = Buffer.from(`{"downloadTotal":${num(traffic.downTotal)},"uploadTotal":${num(traffic.upTotal)},"connections":[`);
     const step = Math.max(1, per);
     const entries: Entry[] = [];
     /** per entry of the slice: the counters text when they moved since `bytes` was written */
     const mids: (string | undefined)[] = [];
-    for (let from = 0; from < conns.length; from += step) {
-      const to = Math.min(conns.length, from + step);
+    const it: Iterator<ConnectionView> = Symbol.iterator in conns ? conns[Symbol.iterator]() : conns;
+    let listed = 0;
+    for (let more = true; more; ) {
       entries.length = 0;
       mids.length = 0;
-      let size = first.length + (to - from); // a comma before each but the first of all
-      for (let i = from; i < to; i++) {
-        const c = conns[i];
+      let size = first.length;
+      while (entries.length < step) {
+        const n = it.next();
+        if (n.done) {
+          more = false;
+          break;
+        }
+        const c = n.value;
         let e = this.#cache.get(c.id);
         let mid: string | undefined;
         if (e === undefined) this.#cache.set(c.id, (e = entryOf(c, pass)));
@@ -115,8 +121,11 @@ export class SnapshotEncoder {
         }
         entries.push(e);
         mids.push(mid);
-        size += mid === undefined ? e.bytes.length : e.head + mid.length + e.tail;
+        size += 1 + (mid === undefined ? e.bytes.length : e.head + mid.length + e.tail); // and a comma
       }
+      if (entries.length === 0) break;
+      const from = listed;
+      listed += entries.length;
       const out = Buffer.allocUnsafeSlow(size);
       let at = first.copy(out, 0);
       for (let k = 0; k < entries.length; k++) {

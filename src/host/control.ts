@@ -162,6 +162,10 @@ export class HostControl implements ControlPlane {
     return Array.from(this.#host.tracker.list(), connectionView);
   }
 
+  *eachConnection(): Generator<ConnectionView, void, undefined> {
+    for (const c of this.#host.tracker.list()) yield connectionView(c);
+  }
+
   async closeConnection(id: string): Promise<boolean> {
     const c = this.#host.tracker.get(id);
     c?.close();
