@@ -140,7 +140,7 @@ export class ApiServer {
       return refuse(400, 'Bad Request', err instanceof Error ? err.message : MESSAGES.badRequest);
     }
     const params = m.params;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#feed({ req, url, params, api }, stream, new WsSink(ws)));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#feed({ req, url, params, api }, stream, new WsSink(ws, socket)));
   }
 
   /** Stops listening, ends every stream, lets other requests finish for a moment, then cuts them. */

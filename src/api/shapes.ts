@@ -142,6 +142,11 @@ export function configJson(g: GeneralView): Record<string, unknown> {
   };
 }
 
+/** A /logs line as JSON text: exactly JSON.stringify(logJson(e, structured)), without the object for the plain shape. */
+export function logText(e: LogView, structured: boolean): string {
+  return structured ? JSON.stringify(logJson(e, true)) : `{"type":${JSON.stringify(e.level)},"payload":${JSON.stringify(e.message)}}`;
+}
+
 /** /logs lines: `{type, payload}`, or with format=structured `{time, level, message, fields}` */
 export function logJson(e: LogView, structured: boolean): Record<string, unknown> {
   if (!structured) return { type: e.level, payload: e.message };

@@ -39,6 +39,12 @@ export interface ControlPlane {
 
   /** live connections (in a cluster: as of the workers' last reports) */
   connections(): ConnectionView[];
+  /**
+   * The live connections one view at a time, each made when it is reached: a /connections
+   * snapshot walks it across several loop turns (connections that end before they are reached
+   * are left out, ones that start may be included). Without it, connections() is used.
+   */
+  eachConnection?(): Iterator<ConnectionView>;
   /** closes one connection; false when no such connection is live */
   closeConnection(id: string): Promise<boolean>;
   /** closes every live connection; resolves with how many were asked to close */

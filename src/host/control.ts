@@ -159,7 +159,11 @@ export class HostControl implements ControlPlane {
   }
 
   connections(): ConnectionView[] {
-    return [...this.#host.tracker.list()].map(connectionView);
+    return Array.from(this.#host.tracker.list(), connectionView);
+  }
+
+  *eachConnection(): Generator<ConnectionView, void, undefined> {
+    for (const c of this.#host.tracker.list()) yield connectionView(c);
   }
 
   async closeConnection(id: string): Promise<boolean> {

@@ -2,17 +2,32 @@
 import { ApiError, MESSAGES, noContent } from '../http.js';
 import type { Request, Router } from '../router.js';
 import { SnapshotEncoder } from '../snapshot-encoder.js';
-import { everyText } from '../streams.js';
+import { everySliced } from '../streams.js';
 
 /** The shortest interval a WebSocket reader may ask for (a snapshot costs the whole list). */
 const MIN_INTERVAL_MS = 100;
 
-/** one encoder for every reader: the cached pieces are the same for all */
+/** one encoder for every reader: the kept JSON of a connection is the same for all */
 const encoder = new SnapshotEncoder();
+/** WebSocket readers now; when the last goes, the kept JSON goes too */
+let readers = 0;
+/** How long the kept JSON outlives the last GET when no stream reads snapshots. */
+const KEEP_AFTER_GET_MS = 30_000;
+let forget: NodeJS.Timeout | undefined;
 
-function snapshot(r: Pick<Request, 'api'>): string {
+/** After a GET: the kept JSON serves the next poll, and goes if none comes (nor any stream). */
+function forgetLater(): void {
+  clearTimeout(forget);
+  forget = setTimeout(() => {
+    if (readers === 0) encoder.clear();
+  }, KEEP_AFTER_GET_MS).unref();
+}
+
+/** One snapshot, in slices, each line ending in a newline as the other streams' do. */
+function snapshot(r: Pick<Request, 'api'>): Generator<Buffer, void, undefined> {
   const c = r.api.control;
-  return encoder.encode(c.connections(), c.traffic(), c.memory().inuse);
+  // each view made when its slice is, so no loop turn walks all 10,000 (a cluster's list is whole)
+  return encoder.slices(c.eachConnection?.() ?? c.connections(), c.traffic(), () => c.memory().inuse, '\n');
 }
 
 /** ?interval= in ms (default 1000); undefined when not a positive integer */
@@ -26,15 +41,28 @@ function intervalOf(url: URL): number | undefined {
 export function connectionRoutes(router: Router): void {
   router
     .add('GET', '/connections', {
-      handle(r) {
-        const text = snapshot(r) + '\n';
-        r.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-        r.res.end(text);
+      async handle(r) {
+        // made a slice per loop turn like the stream's, then sent with its length
+        const parts: Buffer[] = [];
+        for (const s of snapshot(r)) {
+          parts.push(s);
+          await new Promise<void>((done) => setImmediate(done));
+        }
+        const body = Buffer.concat(parts);
+        forgetLater();
+        r.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length });
+        r.res.end(body);
       },
       check(url) {
         if (intervalOf(url) === undefined) throw new ApiError(400, MESSAGES.badRequest);
       },
-      stream: (r, sink) => everyText(sink, Math.max(MIN_INTERVAL_MS, intervalOf(r.url) ?? 1000), () => snapshot(r), true),
+      stream(r, sink) {
+        readers++;
+        sink.onClose(() => {
+          if (--readers === 0) encoder.clear();
+        });
+        return everySliced(sink, Math.max(MIN_INTERVAL_MS, intervalOf(r.url) ?? 1000), () => snapshot(r), true);
+      },
     })
     .add('DELETE', '/connections', {
       async handle(r) {

@@ -2,7 +2,7 @@
 import type { LogViewLevel } from '../../core/control-plane.js';
 import { ApiError, MESSAGES } from '../http.js';
 import type { Router } from '../router.js';
-import { logJson } from '../shapes.js';
+import { logText } from '../shapes.js';
 import { every } from '../streams.js';
 
 const LEVELS: Record<string, LogViewLevel | 'silent'> = { debug: 'debug', info: 'info', warning: 'warning', error: 'error', silent: 'silent' };
@@ -35,7 +35,7 @@ export function telemetryRoutes(router: Router): void {
         const structured = r.url.searchParams.get('format') === 'structured';
         if (level === 'silent') return undefined; // nothing is ever at or above silent
         const stop = r.api.control.subscribeLogs((e) => {
-          if (!sink.send(logJson(e, structured))) stop();
+          if (!sink.sendText(logText(e, structured))) stop();
         }, level);
         sink.onClose(stop);
         return stop;
