@@ -12,8 +12,8 @@ import { DEFAULT_FETCH_TIMEOUT_MS, providerPath, writeAtomic } from '../provider
 import { fetchThrough } from '../provider/fetch.js';
 import type { TlsOptions } from '../transport/tls.js';
 import { readMrs } from './mrs.js';
-import { textEntries, yamlEntries } from './payload.js';
-import { buildSet, DomainSetData, emptySet, IpSetData, type ClassicalCompiler, type RuleSetData } from './rule-set-data.js';
+import { yamlEntries } from './payload.js';
+import { buildSet, buildTextSet, DomainSetData, emptySet, IpSetData, type ClassicalCompiler, type RuleSetData } from './rule-set-data.js';
 
 /** mihomo's API names of the formats. */
 export const FORMAT_NAMES = { yaml: 'YamlRule', text: 'TextRule', mrs: 'MrsRule' } as const;
@@ -266,8 +266,13 @@ export class RuleProvider implements Component, RuleSetEntry {
       this.#install(data, source, []);
     } else {
       const text = buf.toString('utf8');
-      const { entries, skipped, skippedCount } = this.#cfg.format === 'text' ? textEntries(text) : yamlEntries(text);
-      this.#swap(entries, source, skipped, skippedCount);
+      if (this.#cfg.format === 'text') {
+        const built = buildTextSet(this.behavior, text, this.#deps.classical);
+        this.#install(built.data, source, built.refused, built.refusedCount);
+      } else {
+        const { entries, skipped, skippedCount } = yamlEntries(text);
+        this.#swap(entries, source, skipped, skippedCount);
+      }
     }
     this.#hash = hash;
     return true;
