@@ -22,12 +22,13 @@ const UID = process.getuid?.() ?? 0;
 before(async () => {
   proc = await mkdtemp(join(tmpdir(), 'clash-ts-proc-'));
   await mkdir(join(proc, 'net'));
-  // 127.0.0.1:40000 (inode 777) and, as a remote address only, 127.0.0.1:40001 (must not count)
+  // 127.0.0.1:40000 to our listener :8080 (inode 777), the same local port to elsewhere (inode
+  // 779, another process: listed first) and, as a remote address only, 127.0.0.1:40001
   const head = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
   const row = (sl: number, local: string, rem: string, inode: number) => `   ${sl}: ${local} ${rem} 01 00000000:00000000 00:00000000 00000000  ${UID}        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
-  await writeFile(join(proc, 'net', 'tcp'), head + row(0, '0100007F:9C40', '0100007F:1F90', 777) + row(1, '0100007F:1F90', '0100007F:9C41', 778));
+  await writeFile(join(proc, 'net', 'tcp'), head + row(0, '0100007F:9C40', '0100007F:0050', 779) + row(1, '0100007F:9C40', '0100007F:1F90', 777) + row(2, '0100007F:1F90', '0100007F:9C41', 778));
   await writeFile(join(proc, 'net', 'tcp6'), head);
-  for (const [pid, inode, exe] of [[100, 5, '/usr/bin/other'], [200, 777, '/usr/bin/curl']] as const) {
+  for (const [pid, inode, exe] of [[100, 779, '/usr/bin/other'], [200, 777, '/usr/bin/curl']] as const) {
     await mkdir(join(proc, String(pid), 'fd'), { recursive: true });
     for (let fd = 0; fd < 40; fd++) await symlink(fd === 33 ? `socket:[${inode}]` : `/dev/null${fd}`, join(proc, String(pid), 'fd', String(fd)));
     await symlink(exe, join(proc, String(pid), 'exe'));
@@ -40,7 +41,7 @@ after(async () => {
 const meta = (port: number): Metadata => ({
   id: '1',
   network: 'tcp',
-  inbound: { type: 'SOCKS5', name: 'in', port: 1 },
+  inbound: { type: 'SOCKS5', name: 'in', port: 8080 },
   source: { host: '127.0.0.1', port },
   destination: { host: 'a.test', port: 443 },
 });
@@ -61,8 +62,9 @@ async function route(finder: ProcessFinder, rules: string[], port: number): Prom
   return got?.rule.target;
 }
 
-test('findSocket: the local address of a line, never its remote one', async () => {
-  assert.deepEqual(await findSocket('tcp', '127.0.0.1', 40000, proc), { uid: UID, inode: 777 });
+test('findSocket: the local address of a line, never its remote one; the listener port picks among sharers', async () => {
+  assert.deepEqual(await findSocket('tcp', '127.0.0.1', 40000, proc, 8080), { uid: UID, inode: 777 });
+  assert.deepEqual(await findSocket('tcp', '127.0.0.1', 40000, proc), { uid: UID, inode: 779 });
   assert.equal(await findSocket('tcp', '127.0.0.1', 40001, proc), undefined);
 });
 

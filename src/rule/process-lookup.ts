@@ -44,13 +44,15 @@ const ANY4 = '00000000';
 const ANY6 = '0'.repeat(32);
 
 /**
- * The owner in a /proc/net table of the socket whose local address is `want`:`portHex`
- * (`want` may be several, as for UDP's wildcard: the first found in order wins). The needle
- * `ADDR:PORT ` is searched with indexOf (native, no string per line); a hit is checked to be
- * the line's local-address field, not its remote one.
+ * The owner in a /proc/net table of the socket whose local address is `want`:`portHex`. The
+ * needle `ADDR:PORT ` is searched with indexOf (native, no string per line); a hit is checked to
+ * be the line's local-address field, not its remote one. One local port may stand in several
+ * lines (sockets of other processes connected elsewhere from the same port): the one whose
+ * remote port is `peerHex` (our listener's) wins, else the first.
  */
-function ownerIn(text: string, want: string, portHex: string): SocketOwner | undefined {
+function ownerIn(text: string, want: string, portHex: string, peerHex: string | undefined): SocketOwner | undefined {
   const needle = `${want}:${portHex} `;
+  let first: SocketOwner | undefined;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
     const lineStart = text.lastIndexOf('\n', at) + 1;
     const lineEnd = text.indexOf('\n', at);
@@ -58,20 +60,24 @@ function ownerIn(text: string, want: string, portHex: string): SocketOwner | und
     const f = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd).trim().split(/\s+/);
     if (f.length < 10 || f[1] !== needle.slice(0, -1)) continue;
     const owner = { uid: Number(f[7]), inode: Number(f[9]) };
-    if (owner.inode !== 0) return owner;
+    if (owner.inode === 0) continue;
+    if (peerHex === undefined || f[2].endsWith(`:${peerHex}`)) return owner;
+    first ??= owner;
   }
-  return undefined;
+  return first;
 }
 
 /**
  * Finds the socket bound to `ip:port` in /proc/net/{tcp,tcp6} or {udp,udp6}: its uid and inode.
- * UDP sockets bound to the wildcard address count too. The tables are read asynchronously; a
+ * UDP sockets bound to the wildcard address count too. `peerPort` (the listener's port) picks
+ * among sockets sharing the local port. The tables are read asynchronously; a
  * table holds a line per socket of the host, so a busy host's is large: it is searched, not split.
  */
-export async function findSocket(network: Network, ip: string, port: number, proc = PROC): Promise<SocketOwner | undefined> {
+export async function findSocket(network: Network, ip: string, port: number, proc = PROC, peerPort?: number): Promise<SocketOwner | undefined> {
   const hex = procHex(ip);
   if (!hex) return undefined;
   const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  const peerHex = peerPort === undefined || peerPort <= 0 ? undefined : peerPort.toString(16).toUpperCase().padStart(4, '0');
   const files: [string, string | undefined][] = [
     [`${network}`, hex.v4],
     [`${network}6`, hex.v6],
@@ -85,9 +91,9 @@ export async function findSocket(network: Network, ip: string, port: number, pro
     } catch {
       continue;
     }
-    const owner = ownerIn(text, want, portHex);
+    const owner = ownerIn(text, want, portHex, peerHex);
     if (owner) return owner;
-    if (network === 'udp') wildcard ??= ownerIn(text, want.length === 8 ? ANY4 : ANY6, portHex);
+    if (network === 'udp') wildcard ??= ownerIn(text, want.length === 8 ? ANY4 : ANY6, portHex, peerHex);
   }
   return wildcard;
 }
@@ -227,8 +233,9 @@ export class ProcessFinder {
     const { host, port } = meta.source;
     // /proc/net is read while sockets come and go, and the kernel may skip a line that moved
     // during the read: one more try before giving up
-    let owner = await findSocket(network, host, port, this.#proc);
-    owner ??= await findSocket(network, host, port, this.#proc);
+    const peer = meta.inbound.port;
+    let owner = await findSocket(network, host, port, this.#proc, peer);
+    owner ??= await findSocket(network, host, port, this.#proc, peer);
     let found = owner && (await findProcessOfInode(owner.inode, owner.uid, this.#proc));
     if (owner && !found) found = await findProcessOfInode(owner.inode, owner.uid, this.#proc);
     const info = found ?? (owner ? { name: '', path: '', uid: owner.uid, pid: 0 } : null);
