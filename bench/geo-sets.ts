@@ -10,9 +10,9 @@ import { GeoIPListType, GeoSiteListType } from '../src/geo/dat-schema.js';
 import { DatFile } from '../src/geo/dat-file.js';
 import { GeoDatabases } from '../src/geo/geo-data.js';
 
-/** A GeoSite.dat of one category `bench` holding `domains` (type 2: the domain and its subdomains). */
-export function encodeSiteDat(domains: readonly string[]): Buffer {
-  const entry = [{ countryCode: 'BENCH', domain: domains.map((value) => ({ type: 2, value })) }];
+/** A GeoSite.dat of one category `bench` holding `domains` (type 2 unless `types` says: the domain and its subdomains; 3: the name only). */
+export function encodeSiteDat(domains: readonly string[], types?: readonly number[]): Buffer {
+  const entry = [{ countryCode: 'BENCH', domain: domains.map((value, i) => ({ type: types?.[i] ?? 2, value })) }];
   return Buffer.from(GeoSiteListType.encode(GeoSiteListType.fromObject({ entry })).finish());
 }
 

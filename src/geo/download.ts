@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/log.js';
+import { writeAtomic } from '../common/write-atomic.js';
 import { errorMessage } from '../core/errors.js';
 import type { Outbound } from '../core/outbound.js';
 import type { TlsOptions } from '../transport/tls.js';
@@ -63,13 +62,9 @@ export function geoDownloader(opts: GeoDownloadOptions): GeoDownload {
     } catch (err) {
       throw new Error(`invalid ${label} database file: ${errorMessage(err)}`);
     }
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await writeFile(tmp, body);
-      await rename(tmp, path);
+      await writeAtomic(path, body);
     } catch (err) {
-      await rm(tmp, { force: true });
       throw new Error(`can't save ${label} database file: ${errorMessage(err)}`);
     }
     return body;

@@ -1,5 +1,8 @@
 import type { IpSet } from '../core/geo.js';
-import { geoWords } from './ip-key.js';
+import { readIp } from '../common/ip-text.js';
+
+/** the words of the IP a lookup asks about (lookups are synchronous: one buffer serves all) */
+const scratch = new Uint32Array(4);
 
 /** 4-word big-endian compare of a[i*4..] and b[j*4..]. */
 function cmp6(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
@@ -107,25 +110,14 @@ export class CidrSet implements IpSet {
   }
 
   has(ip: string): boolean {
-    const w = geoWords(ip);
-    if (w === undefined) return false;
-    return this.hasWords(w) !== this.reverse;
+    const n = readIp(ip, scratch);
+    if (n === 0) return false;
+    return (n === 1 ? this.#hasV4(scratch[0]) : this.hasWords(scratch)) !== this.reverse;
   }
 
   /** Whether the IP (as words: one for IPv4, four for IPv6) lies in a range, ignoring `reverse`. */
   hasWords(w: Uint32Array): boolean {
-    if (w.length === 1) {
-      const runs = this.#v4Runs;
-      const x = w[0];
-      let lo = 0;
-      let hi = runs.length / 2 - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (runs[mid * 2] <= x) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return hi >= 0 && x <= runs[hi * 2 + 1];
-    }
+    if (w.length === 1) return this.#hasV4(w[0]);
     const runs = this.#v6Runs;
     let lo = 0;
     let hi = runs.length / 8 - 1;
@@ -135,5 +127,17 @@ export class CidrSet implements IpSet {
       else hi = mid - 1;
     }
     return hi >= 0 && cmp6(w, 0, runs, hi * 2 + 1) <= 0;
+  }
+
+  #hasV4(x: number): boolean {
+    const runs = this.#v4Runs;
+    let lo = 0;
+    let hi = runs.length / 2 - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (runs[mid * 2] <= x) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi >= 0 && x <= runs[hi * 2 + 1];
   }
 }

@@ -1,13 +1,25 @@
+import { DomainTable, EXACT, UNDER } from '../common/domain-table.js';
 import type { DomainSet } from '../core/geo.js';
 import { DOMAIN_DOMAIN, DOMAIN_FULL, DOMAIN_PLAIN, DOMAIN_REGEX } from './dat-schema.js';
+
+/** true when every character is ASCII and none is upper case */
+function plainLower(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || (c >= 0x41 && c <= 0x5a)) return false;
+  }
+  return true;
+}
 
 /**
  * A GeoSite category (or any domain list) as hashed names: `full` names match exactly, `domain`
  * names match themselves and every subdomain (probed label by label: one hash lookup per dot of
  * the host, whatever the list's size), keywords match as substrings and regexes as written.
- * Keyword and regex entries are few in real lists and are scanned.
+ * Keyword and regex entries are few in real lists and are scanned. ASCII names sit in one packed
+ * table (common/domain-table.ts: no string kept per name); the rare others in Sets.
  */
 export class SiteSet implements DomainSet {
+  readonly #table = new DomainTable();
   readonly #full = new Set<string>();
   readonly #suffix = new Set<string>();
   readonly #keywords: string[] = [];
@@ -18,12 +30,16 @@ export class SiteSet implements DomainSet {
   count = 0;
 
   addFull(name: string): void {
-    this.#full.add(name.toLowerCase());
+    const n = plainLower(name) ? name : name.toLowerCase();
+    if (n.length <= 0xffff && plainLower(n)) this.#table.add(n, EXACT);
+    else this.#full.add(n);
     this.count++;
   }
 
   addSuffix(name: string): void {
-    this.#suffix.add(name.toLowerCase());
+    const n = plainLower(name) ? name : name.toLowerCase();
+    if (n.length > 0 && n.length <= 0xffff && plainLower(n)) this.#table.add(n, EXACT | UNDER);
+    else this.#suffix.add(n);
     this.count++;
   }
 
@@ -53,6 +69,7 @@ export class SiteSet implements DomainSet {
 
   has(domain: string): boolean {
     if (domain.length === 0) return false;
+    if (this.#table.matches(domain)) return true;
     if (this.#full.has(domain)) return true;
     if (this.#suffix.size > 0) {
       if (this.#suffix.has(domain)) return true;

@@ -211,8 +211,7 @@ export async function buildGeneration(id: number, config: Config, rules: readonl
     components.push(new GeoAutoUpdater({ intervalHours: geoConfig.updateIntervalHours, homeDir, kinds: geo.geo.kinds, log: deps.log, update: deps.geoUpdate }));
   }
 
-  const inspect = config.findProcessMode === 'always' ? (m: Parameters<ProcessFinder['find']>[0]) => void processes.find(m) : undefined;
-  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver, ...(inspect && { inspect }) });
+  const router = new Router({ mode: deps.mode, engine: new RuleEngine(compiled), outbounds, resolver: deps.resolver, processes });
   // DNS (dns.enable): upstreams dialed through this generation's outbounds or rules
   let dns: ReturnType<typeof buildDns>['runtime'];
   if (config.dns.enable) {

@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Logger } from '../common/log.js';
 import type { Path } from '../config/issues.js';
 import type { ProviderConfig } from '../config/load.js';
@@ -14,14 +13,10 @@ import type { TlsOptions } from '../transport/tls.js';
 import { DEFAULT_MAX_FAILED, HealthCheck } from '../group/common/health.js';
 import type { HealthEnv } from '../group/registry.js';
 import { ExpectedStatus } from '../health/expected-status.js';
-import { fetchThrough, parseSubscriptionInfo } from './fetch.js';
+import { parseSubscriptionInfo } from './fetch.js';
+import { FetchedCopy } from './fetched-copy.js';
 import { payloadMappings, selectProxies } from './payload.js';
 
-/** The largest validators file read back (ours are a few hundred bytes). */
-const MAX_VALIDATORS_BYTES = 64 * 1024;
-
-/** mihomo's timeout of one subscription fetch. */
-export const DEFAULT_FETCH_TIMEOUT_MS = 20_000;
 
 /** What a provider builds and fetches with: the generation's own registry, deps and outbounds. */
 export interface ProviderDeps {
@@ -62,19 +57,6 @@ export function providerPath(cfg: Pick<ProviderConfig, 'type' | 'file' | 'url'>,
   return join(resolve(homeDir), cacheDir, createHash('md5').update(cfg.url ?? '').digest('hex'));
 }
 
-/** Writes a file atomically: a temp file beside it, then a rename over it. */
-export async function writeAtomic(path: string, data: Buffer | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /**
  * A `proxy-providers` entry: `inline` (its payload), `file` (a file, re-read every `interval`)
  * or `http` (the last good copy on disk until a fetch succeeds; fetched at start and every
@@ -96,15 +78,11 @@ export class ConfigProxyProvider implements ProxyProvider {
   /** replaced sets: closed with the provider (live connections may still use them) */
   readonly #retired: Outbound[] = [];
   readonly #listeners = new Set<() => void>();
-  #updatedAt = 0;
+  /** inline: when its payload was applied */
+  #inlineAt = 0;
   #subscription: SubscriptionInfo | undefined;
-  #hash: string | undefined;
-  #etag: string | undefined;
-  /** the server's Last-Modified for the copy, sent back as If-Modified-Since */
-  #lastModified: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #abort: AbortController | undefined;
-  #inflight: Promise<void> | undefined;
+  /** file / http: the copy's life (disk, conditional fetch, timer) */
+  readonly #copy: FetchedCopy | undefined;
   #closed = false;
 
   constructor(cfg: ProviderConfig, deps: ProviderDeps) {
@@ -115,6 +93,20 @@ export class ConfigProxyProvider implements ProxyProvider {
     this.#cfg = cfg;
     this.#deps = deps;
     this.path = providerPath(cfg, deps.homeDir);
+    this.#copy =
+      this.path === undefined
+        ? undefined
+        : new FetchedCopy(cfg, this.path, deps, {
+            defaultSizeLimit: 0,
+            apply: (buf, source) => {
+              const { mappings, warnings } = payloadMappings(buf.toString('utf8'));
+              this.#applyMappings(mappings, warnings, source);
+            },
+            onHeaders: (headers) => {
+              const info = headers['subscription-userinfo'];
+              if (typeof info === 'string') this.#subscription = parseSubscriptionInfo(info) ?? this.#subscription;
+            },
+          });
     const hc = cfg.healthCheck;
     // as mihomo: no url, no check; `enable: false` keeps the url for the API's healthcheck but no timer
     this.health =
@@ -160,7 +152,7 @@ export class ConfigProxyProvider implements ProxyProvider {
   }
 
   get updatedAt(): number {
-    return this.#updatedAt;
+    return this.#copy?.updatedAt ?? this.#inlineAt;
   }
 
   get subscriptionInfo(): SubscriptionInfo | undefined {
@@ -180,168 +172,46 @@ export class ConfigProxyProvider implements ProxyProvider {
     if (this.#cfg.type === 'inline') {
       try {
         this.#applyMappings(this.#cfg.payload ?? [], [], 'payload');
-        this.#updatedAt = Date.now();
+        this.#inlineAt = Date.now();
       } catch (err) {
         this.#warn(errorMessage(err));
       }
       return;
     }
-    try {
-      await this.#readDisk();
-    } catch (err) {
-      const missing = (err as NodeJS.ErrnoException)?.code === 'ENOENT';
-      if (this.#cfg.type === 'file' || !missing) this.#warn(`${this.path}: ${missing ? 'no such file' : errorMessage(err)}`);
-    }
+    await this.#copy?.loadLocal();
   }
 
   /** Begins the work: an http provider fetches (now, or when its copy is `interval` old); a file provider re-reads each interval. */
   start(): void {
     if (this.#closed) return;
     this.health?.start();
+    const copy = this.#copy;
+    if (!copy) return;
     const intervalMs = this.#cfg.intervalSec * 1000;
-    if (this.#cfg.type === 'http') {
-      const age = this.#updatedAt === 0 ? Infinity : Date.now() - this.#updatedAt;
-      this.#schedule(intervalMs > 0 && age < intervalMs ? intervalMs - age : 0);
-    } else if (this.#cfg.type === 'file' && intervalMs > 0) {
-      this.#schedule(intervalMs);
-    }
+    if (this.#cfg.type === 'http') copy.schedule(intervalMs > 0 && copy.age < intervalMs ? intervalMs - copy.age : 0);
+    else if (intervalMs > 0) copy.schedule(intervalMs);
   }
 
   /** Fetches (http) or re-reads (file) now; rejects with the reason (the old set stays). */
   update(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`provider ${this.name} is closed`));
-    if (this.#cfg.type === 'inline') return Promise.resolve();
-    this.#inflight ??= (this.#cfg.type === 'http' ? this.#fetch() : this.#readDisk()).finally(() => (this.#inflight = undefined));
-    return this.#inflight;
+    return this.#copy?.update() ?? Promise.resolve();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.health?.close();
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#abort?.abort(new Error('provider closed'));
+    this.#copy?.close();
     this.#listeners.clear();
     const all = [...this.#proxies, ...this.#retired];
     this.#retired.length = 0;
     await Promise.allSettled(all.map((o) => o.close()));
   }
 
-  #schedule(delayMs: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.update().then(
-        () => undefined,
-        (err: unknown) => {
-          if (!this.#closed) this.#deps.log.warn(`[Provider] ${this.name}: update failed: ${errorMessage(err)}`);
-        },
-      ).finally(() => {
-        if (!this.#closed && this.#cfg.intervalSec > 0) this.#schedule(this.#cfg.intervalSec * 1000);
-      });
-    }, delayMs);
-  }
-
-  async #readDisk(): Promise<void> {
-    const path = this.path!;
-    const [buf, st] = await Promise.all([readFile(path), stat(path)]);
-    if (this.#closed) return;
-    this.#applyText(buf, 'file');
-    this.#updatedAt = st.mtimeMs;
-    if (this.#cfg.type === 'http') await this.#readValidators();
-  }
-
   /** where an http provider keeps the ETag and Last-Modified of its copy (beside it) */
   get validatorsPath(): string | undefined {
-    return this.#cfg.type === 'http' && this.path !== undefined ? `${this.path}.meta.json` : undefined;
-  }
-
-  /** The copy's ETag / Last-Modified from beside it, when they belong to this very copy (its hash). */
-  async #readValidators(): Promise<void> {
-    const file = this.validatorsPath;
-    if (file === undefined) return;
-    let meta: unknown;
-    try {
-      // a few hundred bytes when ours: anything big is not, and is never read whole
-      if ((await stat(file)).size > MAX_VALIDATORS_BYTES) return;
-      meta = JSON.parse(await readFile(file, 'utf8'));
-    } catch {
-      return; // missing or unreadable: the next fetch is unconditional but for the mtime
-    }
-    const m = meta as Partial<Record<'sha256' | 'etag' | 'lastModified', unknown>> | null;
-    if (m === null || typeof m !== 'object' || m.sha256 !== this.#hash) return;
-    this.#etag = typeof m.etag === 'string' && m.etag !== '' ? m.etag : undefined;
-    this.#lastModified = typeof m.lastModified === 'string' && m.lastModified !== '' ? m.lastModified : undefined;
-  }
-
-  async #writeValidators(): Promise<void> {
-    const file = this.validatorsPath;
-    if (file === undefined || this.#hash === undefined) return;
-    const body = { sha256: this.#hash, ...(this.#etag !== undefined && { etag: this.#etag }), ...(this.#lastModified !== undefined && { lastModified: this.#lastModified }) };
-    try {
-      await writeAtomic(file, `${JSON.stringify(body)}\n`);
-    } catch (err) {
-      this.#warn(`${file}: ${errorMessage(err)}`);
-    }
-  }
-
-  async #fetch(): Promise<void> {
-    const via = this.#cfg.proxy ?? 'DIRECT';
-    const outbound = this.#deps.lookup(via);
-    if (!outbound) throw new Error(`proxy "${via}" not found`);
-    const headers: Record<string, readonly string[]> = { ...this.#cfg.header };
-    if (this.#hash !== undefined) {
-      if (this.#etag !== undefined) headers['if-none-match'] = [this.#etag];
-      if (this.#lastModified !== undefined) headers['if-modified-since'] = [this.#lastModified];
-      else if (this.#updatedAt > 0) headers['if-modified-since'] = [new Date(this.#updatedAt).toUTCString()];
-    }
-    const abort = new AbortController();
-    this.#abort = abort;
-    let res: Awaited<ReturnType<typeof fetchThrough>>;
-    try {
-      res = await fetchThrough(outbound, {
-        url: this.#cfg.url!,
-        headers,
-        timeoutMs: this.#deps.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
-        sizeLimit: this.#cfg.sizeLimit,
-        signal: abort.signal,
-        ca: this.#deps.ca,
-      });
-    } finally {
-      if (this.#abort === abort) this.#abort = undefined;
-    }
-    if (this.#closed) return;
-    const info = res.headers['subscription-userinfo'];
-    if (typeof info === 'string') this.#subscription = parseSubscriptionInfo(info) ?? this.#subscription;
-    if (res.status === 304 && this.#hash !== undefined) {
-      this.#updatedAt = Date.now();
-      if (this.path) await utimes(this.path, new Date(), new Date()).catch(() => undefined);
-      this.#deps.log.debug(`[Provider] ${this.name}: not modified`);
-      return;
-    }
-    if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
-    const changed = this.#applyText(res.body, 'fetch');
-    const etag = res.headers.etag;
-    const lastModified = res.headers['last-modified'];
-    this.#etag = typeof etag === 'string' && etag !== '' ? etag : undefined;
-    this.#lastModified = typeof lastModified === 'string' && lastModified !== '' ? lastModified : undefined;
-    this.#updatedAt = Date.now();
-    // the validators beside the copy, so a restart asks If-None-Match / If-Modified-Since; written
-    // first: they name the copy's hash, so a crash before the copy is renamed leaves them unused
-    await this.#writeValidators();
-    if (changed && this.path) await writeAtomic(this.path, res.body);
-    else if (this.path) await utimes(this.path, new Date(), new Date()).catch(() => undefined);
-  }
-
-  /** Parses a payload and swaps the set in; false when it is the payload already loaded. Throws when it has no valid proxy. */
-  #applyText(buf: Buffer, source: string): boolean {
-    const hash = createHash('sha256').update(buf).digest('hex');
-    if (hash === this.#hash) return false;
-    const { mappings, warnings } = payloadMappings(buf.toString('utf8'));
-    this.#applyMappings(mappings, warnings, source);
-    this.#hash = hash;
-    return true;
+    return this.#copy?.validatorsPath;
   }
 
   #applyMappings(mappings: readonly unknown[], earlier: readonly string[], source: string): void {

@@ -1,5 +1,6 @@
 import type { DomainSet } from '../core/geo.js';
-import { BASE, DomainTable, EXACT, UNDER } from './domain-table.js';
+import { BASE, DomainTable, EXACT, UNDER } from '../common/domain-table.js';
+import { isTrimSpace } from './payload.js';
 
 /** A node of the wildcard label trie (entries with a `*` label, rare in real sets). */
 interface WildNode {
@@ -15,31 +16,35 @@ interface WildNode {
  * dot, surrounding white space, an empty label other than a leading one, a slash (the rule
  * strategy's own check). undefined = valid.
  */
-export function invalidDomainEntry(entry: string): string | undefined {
-  const n = entry.length;
-  if (n === 0) return 'empty';
-  const last = entry.charCodeAt(n - 1);
+export function invalidDomainEntry(entry: string, from = 0, to = entry.length): string | undefined {
+  const n = to - from;
+  if (n <= 0) return 'empty';
+  const last = entry.charCodeAt(to - 1);
   if (last === 0x2e) return 'trailing dot';
-  if (isSpace(entry.charCodeAt(0)) || isSpace(last)) return 'white space';
-  if (n === 1 && entry === '.') return 'empty';
-  for (let i = 0; i < n; i++) {
+  if (isTrimSpace(entry.charCodeAt(from)) || isTrimSpace(last)) return 'white space';
+  for (let i = from; i < to; i++) {
     const c = entry.charCodeAt(i);
     if (c === 0x2f) return 'slash';
     // an empty label: two dots in a row (a leading dot is the `.x` form)
-    if (c === 0x2e && i + 1 < n && entry.charCodeAt(i + 1) === 0x2e) return 'empty label';
+    if (c === 0x2e && i + 1 < to && entry.charCodeAt(i + 1) === 0x2e) return 'empty label';
   }
   return undefined;
 }
 
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
-}
-
 /** true when every character is ASCII and none is upper case */
-function plainLower(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+function plainLower(s: string, from = 0, to = s.length): boolean {
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c > 0x7f || (c >= 0x41 && c <= 0x5a)) return false;
+  }
+  return true;
+}
+
+/** true when text[from, to) is lower-case ASCII without a `*` */
+function plainName(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f || (c >= 0x41 && c <= 0x5a) || c === 0x2a) return false;
   }
   return true;
 }
@@ -65,6 +70,25 @@ export class HashedDomainSet implements DomainSet {
   /** entries accepted (as mihomo counts them: `+.x` is one) */
   get count(): number {
     return this.#count;
+  }
+
+  /**
+   * Adds the entry text[from, to) (a payload's line, unsliced); returns why it was refused, or
+   * undefined when added. Plain lower-case ASCII names without `*` (nearly all) go straight
+   * into the table from the text; the rest take the string way.
+   */
+  insertRange(text: string, from: number, to: number): string | undefined {
+    if (to - from > 0xffff || !plainName(text, from, to)) {
+      return this.insert(text.slice(from, to));
+    }
+    const why = invalidDomainEntry(text, from, to);
+    if (why !== undefined) return why;
+    this.#count++;
+    const c0 = text.charCodeAt(from);
+    if (c0 === 0x2b /* + */ && text.charCodeAt(from + 1) === 0x2e) this.#table.add(text, EXACT | UNDER, from + 2, to);
+    else if (c0 === 0x2e) this.#table.add(text, UNDER, from + 1, to);
+    else this.#table.add(text, EXACT, from, to);
+    return undefined;
   }
 
   /** Adds one entry; returns why it was refused, or undefined when added. */

@@ -1,32 +1,9 @@
-import { ipWords, parseCidr, type Cidr } from '../common/cidr.js';
+import { parseCidr, type Cidr } from '../common/cidr.js';
+import { fastV4, readIp } from '../common/ip-text.js';
 import type { IpSet } from '../core/geo.js';
 
-/**
- * A dotted-quad IPv4 address in text[from, to) as a number, or -1 (anything else, leading
- * zeros included, goes the slow way). The lookups' hot path: no split, no allocation.
- */
-export function fastV4(text: string, from = 0, to = text.length): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (digits > 0 && part === 0) return -1; // a leading zero
-      part = part * 10 + (c - 0x30);
-      if (part > 255 || ++digits > 3) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
-}
+/** the words of the IP a lookup asks about (lookups are synchronous: one buffer serves all) */
+const scratch = new Uint32Array(4);
 
 /** One range of IPv6 addresses as words: start[4], end[4], inclusive. */
 type Range6 = readonly [Uint32Array, Uint32Array];
@@ -162,10 +139,8 @@ export class RangeIpSet implements IpSet {
   }
 
   has(ip: string): boolean {
-    const v4 = fastV4(ip);
-    if (v4 >= 0) return this.hasV4(v4);
-    const w = ipWords(ip);
-    return w !== undefined && this.hasWords(w);
+    const n = readIp(ip, scratch);
+    return n === 1 ? this.hasV4(scratch[0]) : n === 4 && this.hasWords(scratch);
   }
 
   /** As `has`, for an IP already as words (1 for IPv4, 4 for IPv6). */

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFile, stat, utimes } from 'node:fs/promises';
 import type { Logger } from '../common/log.js';
 import { RULE_PROVIDER_CACHE_DIR, type RuleProviderConfig } from '../config/rule-provider.js';
 import type { Component } from '../core/component.js';
@@ -8,12 +6,12 @@ import type { DomainSet, IpSet, RuleSetEntry } from '../core/geo.js';
 import type { Metadata } from '../core/metadata.js';
 import type { Outbound } from '../core/outbound.js';
 import type { VehicleType } from '../core/provider.js';
-import { DEFAULT_FETCH_TIMEOUT_MS, providerPath, writeAtomic } from '../provider/provider.js';
-import { fetchThrough } from '../provider/fetch.js';
+import { FetchedCopy } from '../provider/fetched-copy.js';
+import { providerPath } from '../provider/provider.js';
 import type { TlsOptions } from '../transport/tls.js';
 import { readMrs } from './mrs.js';
-import { textEntries, yamlEntries } from './payload.js';
-import { buildSet, DomainSetData, emptySet, IpSetData, type ClassicalCompiler, type RuleSetData } from './rule-set-data.js';
+import { yamlEntries } from './payload.js';
+import { buildSet, buildTextSet, DomainSetData, emptySet, IpSetData, type ClassicalCompiler, type RuleSetData } from './rule-set-data.js';
 
 /** mihomo's API names of the formats. */
 export const FORMAT_NAMES = { yaml: 'YamlRule', text: 'TextRule', mrs: 'MrsRule' } as const;
@@ -65,12 +63,10 @@ export class RuleProvider implements Component, RuleSetEntry {
   #data: RuleSetData;
   #loaded = false;
   #warnedNotLoaded = false;
-  #updatedAt = 0;
-  #hash: string | undefined;
-  #etag: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #abort: AbortController | undefined;
-  #inflight: Promise<void> | undefined;
+  /** inline: when its payload was applied or last "updated" */
+  #inlineAt = 0;
+  /** file / http: the copy's life (disk, conditional fetch, timer) */
+  readonly #copy: FetchedCopy | undefined;
   #closed = false;
   readonly #domains: DomainSet;
   readonly #ips: IpSet;
@@ -88,9 +84,16 @@ export class RuleProvider implements Component, RuleSetEntry {
     // live views: each question reads the set loaded now
     this.#domains = { has: (d) => this.#data.hasDomain(d) };
     this.#ips = { has: (ip) => this.#data.hasIp(ip) };
+    this.#copy =
+      this.path === undefined
+        ? undefined
+        : new FetchedCopy(cfg, this.path, deps, {
+            defaultSizeLimit: MAX_RULE_PAYLOAD,
+            apply: (buf, source) => this.#applyBuffer(buf, source),
+          });
     if (cfg.type === 'inline') {
       this.#swap(cfg.payload ?? [], 'payload');
-      this.#updatedAt = Date.now();
+      this.#inlineAt = Date.now();
     }
   }
 
@@ -104,7 +107,12 @@ export class RuleProvider implements Component, RuleSetEntry {
     return this.#data.needsIp;
   }
   get updatedAt(): number {
-    return this.#updatedAt;
+    return this.#copy?.updatedAt ?? this.#inlineAt;
+  }
+
+  /** where an http provider keeps the ETag and Last-Modified of its copy (beside it) */
+  get validatorsPath(): string | undefined {
+    return this.#copy?.validatorsPath;
   }
   /** inline: the entries as written (mihomo's API shows them) */
   get payload(): readonly string[] | undefined {
@@ -135,142 +143,57 @@ export class RuleProvider implements Component, RuleSetEntry {
     if (settingsKey(previous.#cfg) !== settingsKey(this.#cfg)) return;
     this.#data = previous.#data;
     this.#loaded = true;
-    this.#hash = previous.#hash;
-    this.#etag = previous.#etag;
-    this.#updatedAt = previous.#updatedAt;
+    if (this.#copy && previous.#copy) this.#copy.adopt(previous.#copy);
   }
 
   /** Begins the work: the local copy, then (http) a fetch when it is old or missing; timers for `interval`. */
   async start(): Promise<void> {
-    if (this.#closed || this.#cfg.type === 'inline') return;
+    const copy = this.#copy;
+    if (this.#closed || !copy) return;
     const intervalMs = this.#cfg.intervalSec * 1000;
-    try {
-      await this.#readDisk();
-    } catch (err) {
-      const missing = (err as NodeJS.ErrnoException)?.code === 'ENOENT';
-      if (this.#cfg.type === 'file' || !missing) this.#warn(`${this.path}: ${missing ? 'no such file' : errorMessage(err)}`);
-    }
+    await copy.loadLocal();
     if (this.#closed) return;
     if (this.#cfg.type === 'http') {
-      const age = this.#updatedAt === 0 ? Infinity : Date.now() - this.#updatedAt;
+      const age = copy.age;
       if (!this.#loaded || intervalMs === 0 || age >= intervalMs) {
-        await this.update().catch((err: unknown) => this.#warn(`update failed: ${errorMessage(err)}`));
-        if (intervalMs > 0) this.#schedule(intervalMs);
-      } else this.#schedule(intervalMs - age);
-    } else if (intervalMs > 0) this.#schedule(intervalMs);
+        await copy.update().catch((err: unknown) => this.#warn(`update failed: ${errorMessage(err)}`));
+        if (intervalMs > 0) copy.schedule(intervalMs);
+      } else copy.schedule(intervalMs - age);
+    } else if (intervalMs > 0) copy.schedule(intervalMs);
   }
 
   /** Fetches (http) or re-reads (file) now; rejects with the reason (the old set stays). */
   update(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`rule-provider ${this.name} is closed`));
-    if (this.#cfg.type === 'inline') {
-      this.#updatedAt = Date.now(); // as mihomo: an inline update only touches the time
+    if (!this.#copy) {
+      this.#inlineAt = Date.now(); // as mihomo: an inline update only touches the time
       return Promise.resolve();
     }
-    // one at a time, each its own read: an update asked while another runs (a PUT right after the
-    // first fetch) must not get that one's older answer
-    const run = (this.#inflight ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => (this.#cfg.type === 'http' ? this.#fetch() : this.#readDisk()));
-    const tracked = run.finally(() => {
-      if (this.#inflight === tracked) this.#inflight = undefined;
-    });
-    this.#inflight = tracked;
-    return tracked;
+    return this.#copy.update();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#abort?.abort(new Error('rule-provider closed'));
+    this.#copy?.close();
   }
 
-  #schedule(delayMs: number): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.update()
-        .catch((err: unknown) => {
-          if (!this.#closed) this.#warn(`update failed: ${errorMessage(err)}`);
-        })
-        .finally(() => {
-          if (!this.#closed && this.#cfg.intervalSec > 0) this.#schedule(this.#cfg.intervalSec * 1000);
-        });
-    }, delayMs);
-    this.#timer.unref?.();
-  }
-
-  #limit(): number {
-    return this.#cfg.sizeLimit > 0 ? this.#cfg.sizeLimit : MAX_RULE_PAYLOAD;
-  }
-
-  async #readDisk(): Promise<void> {
-    const path = this.path!;
-    const st = await stat(path);
-    if (st.size > this.#limit()) throw new Error(`the file is larger than size-limit (${this.#limit()} bytes)`);
-    const buf = await readFile(path);
-    if (this.#closed) return;
-    this.#applyBuffer(buf, 'file');
-    this.#updatedAt = st.mtimeMs;
-  }
-
-  async #fetch(): Promise<void> {
-    const via = this.#cfg.proxy ?? 'DIRECT';
-    const outbound = this.#deps.lookup(via);
-    if (!outbound) throw new Error(`proxy "${via}" not found`);
-    const headers: Record<string, readonly string[]> = { ...this.#cfg.header };
-    if (this.#hash !== undefined) {
-      if (this.#etag !== undefined) headers['if-none-match'] = [this.#etag];
-      if (this.#updatedAt > 0) headers['if-modified-since'] = [new Date(this.#updatedAt).toUTCString()];
-    }
-    const abort = new AbortController();
-    this.#abort = abort;
-    let res: Awaited<ReturnType<typeof fetchThrough>>;
-    try {
-      res = await fetchThrough(outbound, {
-        url: this.#cfg.url!,
-        headers,
-        timeoutMs: this.#deps.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
-        sizeLimit: this.#limit(),
-        signal: abort.signal,
-        ca: this.#deps.ca,
-      });
-    } finally {
-      if (this.#abort === abort) this.#abort = undefined;
-    }
-    if (this.#closed) return;
-    if (res.status === 304 && this.#hash !== undefined) {
-      this.#updatedAt = Date.now();
-      if (this.path) await utimes(this.path, new Date(), new Date()).catch(() => undefined);
-      this.#deps.log.debug(`[Provider] ${this.name}: not modified`);
-      return;
-    }
-    if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
-    const changed = this.#applyBuffer(res.body, 'fetch');
-    const etag = res.headers.etag;
-    this.#etag = typeof etag === 'string' && etag !== '' ? etag : undefined;
-    this.#updatedAt = Date.now();
-    if (changed && this.path) await writeAtomic(this.path, res.body);
-    else if (this.path) await utimes(this.path, new Date(), new Date()).catch(() => undefined);
-  }
-
-  /** Parses a payload and swaps the set in; false when it is the payload already loaded. Throws when it cannot be read. */
-  #applyBuffer(buf: Buffer, source: string): boolean {
-    const hash = createHash('sha256').update(buf).digest('hex');
-    if (hash === this.#hash) return false;
+  /** Parses a payload and swaps the set in. Throws when it cannot be read. */
+  #applyBuffer(buf: Buffer, source: string): void {
     if (this.#cfg.format === 'mrs') {
       const content = readMrs(buf, this.behavior);
       const data = content.domains ? new DomainSetData(content.domains) : new IpSetData(content.ips!, content.count);
       this.#install(data, source, []);
     } else {
       const text = buf.toString('utf8');
-      const { entries, skipped, skippedCount } = this.#cfg.format === 'text' ? textEntries(text) : yamlEntries(text);
-      this.#swap(entries, source, skipped, skippedCount);
+      if (this.#cfg.format === 'text') {
+        const built = buildTextSet(this.behavior, text, this.#deps.classical);
+        this.#install(built.data, source, built.refused, built.refusedCount);
+      } else {
+        const { entries, skipped, skippedCount } = yamlEntries(text);
+        this.#swap(entries, source, skipped, skippedCount);
+      }
     }
-    this.#hash = hash;
-    return true;
   }
 
   #swap(entries: readonly string[], source: string, skipped: readonly string[] = [], skippedCount = 0): void {

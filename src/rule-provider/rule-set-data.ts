@@ -5,7 +5,7 @@ import { ruleHost } from '../rule/destination.js';
 import { compileSteps, type Step } from '../rule/steps.js';
 import { HashedDomainSet } from './domain-set.js';
 import { RangeIpSet } from './ip-set.js';
-import { MAX_NAMED_SKIPS, showLine } from './payload.js';
+import { forEachTextEntry, MAX_NAMED_SKIPS, showLine, textEntries } from './payload.js';
 
 /** mihomo's rule-provider behaviours. */
 export type RuleBehavior = 'domain' | 'ipcidr' | 'classical';
@@ -167,4 +167,20 @@ export function buildSet(behavior: RuleBehavior, entries: readonly string[], cla
     data = new ClassicalSetData(rules);
   }
   return { data, refused: refused.named, refusedCount: refused.count };
+}
+
+/**
+ * Builds a set from a text payload (one entry a line). A domain set is filled straight from the
+ * text, line ranges into the hashed table, with no string per entry; the other behaviours go
+ * through their entries.
+ */
+export function buildTextSet(behavior: RuleBehavior, text: string, classical?: ClassicalCompiler): BuiltSet {
+  if (behavior !== 'domain') return buildSet(behavior, textEntries(text).entries, classical);
+  const refused = new Refusals();
+  const set = new HashedDomainSet();
+  forEachTextEntry(text, (t, from, to) => {
+    const why = set.insertRange(t, from, to);
+    if (why !== undefined) refused.add(t.slice(from, to), `invalid domain (${why})`);
+  });
+  return { data: new DomainSetData(set), refused: refused.named, refusedCount: refused.count };
 }

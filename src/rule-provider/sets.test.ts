@@ -5,6 +5,7 @@ import { HashedDomainSet } from './domain-set.js';
 import { RangeIpSet } from './ip-set.js';
 import { readMrs, writeMrs, zstdDecompress, zstdStore } from './mrs.js';
 import { textEntries, yamlEntries } from './payload.js';
+import { buildSet, buildTextSet } from './rule-set-data.js';
 
 test('domain set: mihomo forms and refusals', () => {
   const s = new HashedDomainSet();
@@ -15,6 +16,20 @@ test('domain set: mihomo forms and refusals', () => {
   const no = ['www.example.com', 'u.test', 'w.test', 'a.b.w.test', 'a.m.test', 'deep.test', 'xg.test', ''];
   for (const h of yes) assert.equal(s.has(h), true, h);
   for (const h of no) assert.equal(s.has(h), false, h);
+});
+
+test('domain set from text: one scan, the same set and refusals as entry by entry', () => {
+  const lines = ['# c', '// c', '', ' Example.COM ', '+.g.test\r', '.u.test', '*.w.test', 'a.*.m.test', '+.*.deep.test', 'x.', 'a..b', 'a/b', '\u00e9t\u00e9.test', 'B\u00fccher.DE', '+.', '.', 'plain.test'];
+  const text = lines.join('\n');
+  const fromText = buildTextSet('domain', text);
+  const fromEntries = buildSet('domain', textEntries(text).entries);
+  assert.equal(fromText.data.count, fromEntries.data.count);
+  assert.deepEqual(fromText.refused, fromEntries.refused);
+  assert.equal(fromText.refusedCount, 5);
+  const asked = ['example.com', 'g.test', 'x.g.test', 'u.test', 'x.u.test', 'a.w.test', 'a.b.m.test', 'q.deep.test', 'x', 'plain.test', 'www.plain.test', '\u00e9t\u00e9.test', 'b\u00fccher.de', 'nope.test'];
+  for (const h of asked) assert.equal(fromText.data.hasDomain(h), fromEntries.data.hasDomain(h), h);
+  assert.equal(fromText.data.hasDomain('x.g.test'), true);
+  assert.equal(fromText.data.hasDomain('u.test'), false);
 });
 
 test('ip set: merged ranges, both families, mapped IPv4', () => {

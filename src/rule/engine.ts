@@ -3,6 +3,7 @@ import { unmapIPv4 } from '../core/address.js';
 import type { Metadata } from '../core/metadata.js';
 import type { Rule, RuleMatch } from '../core/rule.js';
 import { literalIp } from './destination.js';
+import { ProcessPending } from './process-lookup.js';
 import { compileSteps, type Step } from './steps.js';
 
 /**
@@ -16,10 +17,17 @@ export interface MatchContext {
   ip?: string;
   /** true once resolution was attempted, whatever its outcome */
   resolved?: boolean;
+  /**
+   * looks up the process owning the client socket (asynchronously; ProcessFinder.lookup), for a
+   * process rule that found it unknown (it threw ProcessPending). Absent: such rules do not match.
+   */
+  findProcess?(meta: Metadata): Promise<unknown>;
+  /** true once the process lookup ran */
+  processLooked?: boolean;
 }
 
-/** What one scan ends in: a match, no match, or the step waiting for the destination IP. */
-type ScanResult = RuleMatch | undefined | { readonly resolveAt: number };
+/** What one scan ends in: a match, no match, or the step waiting for the destination IP or the process. */
+type ScanResult = RuleMatch | undefined | { readonly waitAt: number; readonly wait: 'ip' | 'process' };
 
 /**
  * The rule list, compiled. First match wins, from index `from` on. The destination IP of a
@@ -43,26 +51,41 @@ export class RuleEngine {
 
   /**
    * The first rule at or after `from` that matches. Settles without awaiting anything unless a
-   * resolution is needed (then one `ctx.resolveIp` call, recorded in `ctx`).
+   * resolution is needed (then one `ctx.resolveIp` call, recorded in `ctx`) or a process rule
+   * meets an owner not looked up yet (then one `ctx.findProcess` call, the same step again).
    */
   match(meta: Metadata, ctx: MatchContext, from = 0): Promise<RuleMatch | undefined> {
     const start = Math.max(0, Math.trunc(from) || 0);
     const r = this.#scan(meta, ctx, this.#stepOf(start), start);
-    if (r !== undefined && 'resolveAt' in r) return this.#resolveThenScan(meta, ctx, r.resolveAt, start);
+    if (r !== undefined && 'waitAt' in r) return this.#waitThenScan(meta, ctx, r, start);
     return Promise.resolve(r);
   }
 
-  async #resolveThenScan(meta: Metadata, ctx: MatchContext, step: number, from: number) {
-    let ip: string | undefined;
-    try {
-      ip = await ctx.resolveIp(meta.destination.host);
-    } catch {
-      ip = undefined; // a resolver error is a miss for IP rules, not a failed match
+  /** Resolves the IP or looks the process up, each at most once, and scans on from the waiting step. */
+  async #waitThenScan(meta: Metadata, ctx: MatchContext, first: { readonly waitAt: number; readonly wait: 'ip' | 'process' }, from: number) {
+    let r: ScanResult = first;
+    while (r !== undefined && 'waitAt' in r) {
+      if (r.wait === 'ip') {
+        let ip: string | undefined;
+        try {
+          ip = await ctx.resolveIp(meta.destination.host);
+        } catch {
+          ip = undefined; // a resolver error is a miss for IP rules, not a failed match
+        }
+        ctx.resolved = true;
+        ctx.ip = typeof ip === 'string' && isIP(ip) !== 0 ? unmapIPv4(ip) : undefined;
+      } else {
+        try {
+          await ctx.findProcess?.(meta);
+        } catch {
+          // a failed lookup: process rules do not match
+        }
+        ctx.processLooked = true;
+      }
+      // each wait happens once (resolved / processLooked), so this ends within two rounds
+      r = this.#scan(meta, ctx, r.waitAt, from);
     }
-    ctx.resolved = true;
-    ctx.ip = typeof ip === 'string' && isIP(ip) !== 0 ? unmapIPv4(ip) : undefined;
-    const r = this.#scan(meta, ctx, step, from);
-    return r !== undefined && 'resolveAt' in r ? undefined : r; // cannot ask twice: resolved
+    return r;
   }
 
   #scan(meta: Metadata, ctx: MatchContext, first: number, from: number): ScanResult {
@@ -72,9 +95,17 @@ export class RuleEngine {
     for (let s = first; s < steps.length; s++) {
       const step = steps[s];
       if (step.needsIp && ip === undefined && literal === undefined && !ctx.resolved) {
-        return { resolveAt: s };
+        return { waitAt: s, wait: 'ip' };
       }
-      const index = step.find(meta, ip, from);
+      let index: number;
+      try {
+        index = step.find(meta, ip, from);
+      } catch (err) {
+        if (!(err instanceof ProcessPending)) throw err;
+        // a process rule met an owner not looked up yet: once, then it reads the answer
+        if (!ctx.processLooked && ctx.findProcess) return { waitAt: s, wait: 'process' };
+        continue;
+      }
       if (index >= 0) return { rule: this.rules[index], index };
     }
     return undefined;

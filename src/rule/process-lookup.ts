@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ipWords } from '../common/cidr.js';
 import type { Metadata, Network } from '../core/metadata.js';
@@ -44,13 +44,40 @@ const ANY4 = '00000000';
 const ANY6 = '0'.repeat(32);
 
 /**
- * Finds the socket bound to `ip:port` in /proc/net/{tcp,tcp6} or {udp,udp6}: its uid and inode.
- * UDP sockets bound to the wildcard address count too.
+ * The owner in a /proc/net table of the socket whose local address is `want`:`portHex`. The
+ * needle `ADDR:PORT ` is searched with indexOf (native, no string per line); a hit is checked to
+ * be the line's local-address field, not its remote one. One local port may stand in several
+ * lines (sockets of other processes connected elsewhere from the same port): the one whose
+ * remote port is `peerHex` (our listener's) wins, else the first.
  */
-export function findSocket(network: Network, ip: string, port: number, proc = PROC): SocketOwner | undefined {
+function ownerIn(text: string, want: string, portHex: string, peerHex: string | undefined): SocketOwner | undefined {
+  const needle = `${want}:${portHex} `;
+  let first: SocketOwner | undefined;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    const lineEnd = text.indexOf('\n', at);
+    // sl local rem st queues tr retrnsmt uid timeout inode
+    const f = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd).trim().split(/\s+/);
+    if (f.length < 10 || f[1] !== needle.slice(0, -1)) continue;
+    const owner = { uid: Number(f[7]), inode: Number(f[9]) };
+    if (owner.inode === 0) continue;
+    if (peerHex === undefined || f[2].endsWith(`:${peerHex}`)) return owner;
+    first ??= owner;
+  }
+  return first;
+}
+
+/**
+ * Finds the socket bound to `ip:port` in /proc/net/{tcp,tcp6} or {udp,udp6}: its uid and inode.
+ * UDP sockets bound to the wildcard address count too. `peerPort` (the listener's port) picks
+ * among sockets sharing the local port. The tables are read asynchronously; a
+ * table holds a line per socket of the host, so a busy host's is large: it is searched, not split.
+ */
+export async function findSocket(network: Network, ip: string, port: number, proc = PROC, peerPort?: number): Promise<SocketOwner | undefined> {
   const hex = procHex(ip);
   if (!hex) return undefined;
   const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  const peerHex = peerPort === undefined || peerPort <= 0 ? undefined : peerPort.toString(16).toUpperCase().padStart(4, '0');
   const files: [string, string | undefined][] = [
     [`${network}`, hex.v4],
     [`${network}6`, hex.v6],
@@ -60,73 +87,56 @@ export function findSocket(network: Network, ip: string, port: number, proc = PR
     if (want === undefined) continue;
     let text: string;
     try {
-      text = readFileSync(`${proc}/net/${file}`, 'latin1');
+      text = await readFile(`${proc}/net/${file}`, 'latin1');
     } catch {
       continue;
     }
-    const any = want.length === 8 ? ANY4 : ANY6;
-    for (let at = text.indexOf('\n') + 1; at > 0 && at < text.length; ) {
-      const end = text.indexOf('\n', at);
-      const line = text.slice(at, end < 0 ? text.length : end);
-      at = end < 0 ? -1 : end + 1;
-      // sl local rem st queues tr retrnsmt uid timeout inode
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10) continue;
-      const colon = f[1].indexOf(':');
-      if (f[1].slice(colon + 1) !== portHex) continue;
-      const addr = f[1].slice(0, colon);
-      const owner = { uid: Number(f[7]), inode: Number(f[9]) };
-      if (owner.inode === 0) continue;
-      if (addr === want) return owner;
-      if (network === 'udp' && addr === any) wildcard ??= owner;
-    }
+    const owner = ownerIn(text, want, portHex, peerHex);
+    if (owner) return owner;
+    if (network === 'udp') wildcard ??= ownerIn(text, want.length === 8 ? ANY4 : ANY6, portHex, peerHex);
   }
   return wildcard;
 }
 
-/** Finds the process holding socket `inode` among the processes of `uid` (as mihomo's proc search). */
-export function findProcessOfInode(inode: number, uid: number, proc = PROC): ProcessInfo | undefined {
+/** How many readlinks of one process's fds are in flight at once (libuv's pool has 4 threads). */
+const FD_BATCH = 32;
+
+/** The pid's executable path (/proc/PID/exe, else its comm), '' when unreadable. */
+async function exePath(dir: string): Promise<string> {
+  const path = await readlink(`${dir}/exe`).catch(() => '');
+  if (path !== '') return path;
+  return (await readFile(`${dir}/comm`, 'utf8').catch(() => '')).trim();
+}
+
+/**
+ * Finds the process holding socket `inode` among the processes of `uid` (as mihomo's proc
+ * search), with asynchronous reads: the event loop runs on while /proc is walked.
+ */
+export async function findProcessOfInode(inode: number, uid: number, proc = PROC): Promise<ProcessInfo | undefined> {
   const want = `socket:[${inode}]`;
   let pids: string[];
   try {
-    pids = readdirSync(proc).filter((n) => /^\d+$/.test(n));
+    pids = (await readdir(proc)).filter((n) => /^\d+$/.test(n));
   } catch {
     return undefined;
   }
   for (const pid of pids) {
     const dir = `${proc}/${pid}`;
     try {
-      if (statSync(dir).uid !== uid) continue;
+      if ((await stat(dir)).uid !== uid) continue;
     } catch {
       continue;
     }
     let fds: string[];
     try {
-      fds = readdirSync(`${dir}/fd`);
+      fds = await readdir(`${dir}/fd`);
     } catch {
       continue; // another user's process, or gone
     }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = readlinkSync(`${dir}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      if (link !== want) continue;
-      let path = '';
-      try {
-        path = readlinkSync(`${dir}/exe`);
-      } catch {
-        path = '';
-      }
-      if (path === '') {
-        try {
-          path = readFileSync(`${dir}/comm`, 'utf8').trim();
-        } catch {
-          path = '';
-        }
-      }
+    for (let i = 0; i < fds.length; i += FD_BATCH) {
+      const links = await Promise.all(fds.slice(i, i + FD_BATCH).map((fd) => readlink(`${dir}/fd/${fd}`).catch(() => '')));
+      if (!links.includes(want)) continue;
+      const path = await exePath(dir);
       return { name: basename(path), path, uid, pid: Number(pid) };
     }
   }
@@ -141,10 +151,24 @@ export const PROCESS_CACHE_SIZE = 256;
 /** How long a remembered owner is trusted: a source port is soon reused by another process. */
 export const PROCESS_CACHE_MS = 2_000;
 
+/**
+ * Thrown by ProcessFinder.find for a connection the rule engine is matching whose owner is not
+ * known yet: the engine awaits ProcessFinder.lookup and runs the same step again (rules are pure,
+ * so a rule deep in AND/OR, a SUB-RULE or a classical rule-set needs no flag of its own).
+ */
+export class ProcessPending {
+  static readonly instance = new ProcessPending();
+  private constructor() {}
+}
+
 /** The process lookup of one generation: only when asked (a process rule reached, or `always`). */
 export class ProcessFinder {
   readonly #byMeta = new WeakMap<Metadata, ProcessInfo | null>();
+  /** connections being matched by the engine: a process rule there waits for `lookup` */
+  readonly #armed = new WeakSet<Metadata>();
   readonly #recent = new Map<string, { info: ProcessInfo | null; at: number }>();
+  /** lookups running, by key: connections from one socket share one walk of /proc */
+  readonly #running = new Map<string, Promise<ProcessInfo | null>>();
   readonly #proc: string;
   /** lookups that read /proc (for tests) */
   scans = 0;
@@ -157,35 +181,80 @@ export class ProcessFinder {
   }
 
   /**
-   * The owner of the connection's client socket, looked up once per connection (undefined when
-   * the mode is off, the client is not on this host, or the platform has no /proc).
+   * The rule engine is about to match `meta`: a process rule reached before the owner is known
+   * throws ProcessPending (the engine then calls `lookup`). Off: nothing to arm.
+   */
+  arm(meta: Metadata): boolean {
+    if (this.mode === 'off') return false;
+    this.#armed.add(meta);
+    return true;
+  }
+
+  /**
+   * The owner of the connection's client socket, as far as known now, without reading /proc:
+   * undefined when the mode is off, the client is not on this host, or no lookup ran; throws
+   * ProcessPending while the engine matches an armed connection not looked up yet.
    */
   find(meta: Metadata): ProcessInfo | undefined {
     if (this.mode === 'off') return undefined;
     const known = this.#byMeta.get(meta);
     if (known !== undefined) return known ?? undefined;
-    const key = `${meta.network} ${meta.source.host} ${meta.source.port}`;
-    const now = Date.now();
+    const recent = this.#recent.get(keyOf(meta));
+    if (recent && Date.now() - recent.at < PROCESS_CACHE_MS) return this.#record(meta, recent.info);
+    if (this.#armed.has(meta)) throw ProcessPending.instance;
+    return undefined;
+  }
+
+  /** Looks the owner up (asynchronous reads of /proc, once per connection) and remembers it. */
+  async lookup(meta: Metadata): Promise<ProcessInfo | undefined> {
+    if (this.mode === 'off') return undefined;
+    const known = this.#byMeta.get(meta);
+    if (known !== undefined) return known ?? undefined;
+    const key = keyOf(meta);
     const recent = this.#recent.get(key);
     let info: ProcessInfo | null;
-    if (recent && now - recent.at < PROCESS_CACHE_MS) info = recent.info;
+    if (recent && Date.now() - recent.at < PROCESS_CACHE_MS) info = recent.info;
     else {
-      this.scans++;
-      // /proc/net is read while sockets come and go, and the kernel may skip a line that moved
-      // during the read: one more try before giving up
-      let owner = findSocket(meta.network, meta.source.host, meta.source.port, this.#proc);
-      owner ??= findSocket(meta.network, meta.source.host, meta.source.port, this.#proc);
-      let found = owner && findProcessOfInode(owner.inode, owner.uid, this.#proc);
-      if (owner && !found) found = findProcessOfInode(owner.inode, owner.uid, this.#proc);
-      info = found ?? (owner ? { name: '', path: '', uid: owner.uid, pid: 0 } : null);
-      this.#recent.delete(key);
-      this.#recent.set(key, { info, at: now });
-      if (this.#recent.size > PROCESS_CACHE_SIZE) this.#recent.delete(this.#recent.keys().next().value!);
+      let running = this.#running.get(key);
+      if (!running) {
+        running = this.#scan(meta).catch(() => null);
+        this.#running.set(key, running);
+        void running.finally(() => this.#running.delete(key));
+      }
+      info = await running;
     }
+    this.#armed.delete(meta);
+    return this.#record(meta, info);
+  }
+
+  async #scan(meta: Metadata): Promise<ProcessInfo | null> {
+    this.scans++;
+    const { network } = meta;
+    const { host, port } = meta.source;
+    // /proc/net is read while sockets come and go, and the kernel may skip a line that moved
+    // during the read: one more try before giving up
+    const peer = meta.inbound.port;
+    let owner = await findSocket(network, host, port, this.#proc, peer);
+    owner ??= await findSocket(network, host, port, this.#proc, peer);
+    let found = owner && (await findProcessOfInode(owner.inode, owner.uid, this.#proc));
+    if (owner && !found) found = await findProcessOfInode(owner.inode, owner.uid, this.#proc);
+    const info = found ?? (owner ? { name: '', path: '', uid: owner.uid, pid: 0 } : null);
+    const key = keyOf(meta);
+    this.#recent.delete(key);
+    this.#recent.set(key, { info, at: Date.now() });
+    if (this.#recent.size > PROCESS_CACHE_SIZE) this.#recent.delete(this.#recent.keys().next().value!);
+    return info;
+  }
+
+  #record(meta: Metadata, info: ProcessInfo | null): ProcessInfo | undefined {
     this.#byMeta.set(meta, info);
     recordProcess(meta, info ?? undefined);
     return info ?? undefined;
   }
+}
+
+function keyOf(meta: Metadata): string {
+  return `${meta.network} ${meta.source.host} ${meta.source.port}`;
 }
 
 const processes = new WeakMap<Metadata, ProcessInfo>();

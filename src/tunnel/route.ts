@@ -36,8 +36,15 @@ export interface RouterOptions {
   /** every outbound by name: DIRECT, REJECT, REJECT-DROP, PASS, GLOBAL, proxies, groups */
   readonly outbounds: ReadonlyMap<string, Outbound>;
   readonly resolver: Resolver;
-  /** called before the rules for every connection routed by rule (find-process-mode always: the process lookup) */
-  readonly inspect?: (meta: Metadata) => void;
+  /**
+   * the generation's process lookup (find-process-mode strict / always): looked up when a
+   * process rule is reached (strict) or before the rules (always), asynchronously
+   */
+  readonly processes?: {
+    readonly mode: 'off' | 'strict' | 'always';
+    arm(meta: Metadata): boolean;
+    lookup(meta: Metadata): Promise<unknown>;
+  };
 }
 
 /** Turns metadata into a Route: mode, first-match rules with PASS, groups down to a leaf. */
@@ -66,9 +73,15 @@ export class Router {
       const global = this.#opts.outbounds.get('GLOBAL') ?? this.#direct;
       return this.#leaf(global, meta, undefined, literal);
     }
-    this.#opts.inspect?.(meta);
     // an IP already known for a domain destination (the sniffer's override) is the one IP rules see
     const ctx: MatchContext = meta.destinationIp === undefined ? { resolveIp: this.#resolveIp } : { resolveIp: this.#resolveIp, ip: meta.destinationIp, resolved: true };
+    const processes = this.#opts.processes;
+    if (processes?.arm(meta)) {
+      if (processes.mode === 'always') {
+        await processes.lookup(meta).catch(() => undefined);
+        ctx.processLooked = true;
+      } else ctx.findProcess = (m) => processes.lookup(m);
+    }
     let from = 0;
     for (;;) {
       const m = await this.#opts.engine.match(meta, ctx, from);

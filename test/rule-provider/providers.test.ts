@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,12 @@ async function server(): Promise<Served> {
     if (path === '/etag') {
       if (req.headers['if-none-match'] === '"e1"') return void res.writeHead(304).end();
       return void res.writeHead(200, { etag: '"e1"' }).end(yamlList(['etag.test']));
+    }
+    if (path === '/lm.txt') {
+      // Last-Modified only: 304 when asked with exactly it
+      const lm = 'Wed, 02 Dec 2026 10:00:00 GMT';
+      if (req.headers['if-modified-since'] === lm) return void res.writeHead(304).end();
+      return void res.writeHead(200, { 'last-modified': lm, etag: '"lm1"' }).end('lm.test\n');
     }
     const body = bodies.get(path);
     if (body === undefined) return void res.writeHead(500).end();
@@ -311,6 +318,31 @@ describe('rule-providers', () => {
     assert.equal(etagReqs[1].headers['if-none-match'], '"e1"');
     assert.equal(await matched(h, 'etag.test'), 'etag');
     await assert.rejects(h.control.updateRuleProvider('p404'), /HTTP 404/);
+  });
+
+  test('validators persist beside the copy (<copy>.meta.json): a restart asks conditionally and a 304 keeps the copy', async () => {
+    const dir = home();
+    const yaml = ['rule-providers:', `  lm: { type: http, behavior: domain, format: text, url: "${url('/lm.txt')}", path: rules/lm.txt }`, 'rules:', '  - RULE-SET,lm,REJECT', '  - MATCH,DIRECT', ''].join('\n');
+    const first = await start(yaml, dir);
+    const copy = join(dir, 'rules', 'lm.txt');
+    assert.ok(await eventually(() => existsSync(`${copy}.meta.json`) && existsSync(copy)), 'validators and copy written');
+    const validators = JSON.parse(readFileSync(`${copy}.meta.json`, 'utf8')) as Record<string, string>;
+    assert.equal(validators.etag, '"lm1"');
+    assert.equal(validators.lastModified, 'Wed, 02 Dec 2026 10:00:00 GMT');
+    assert.equal(validators.sha256, createHash('sha256').update('lm.test\n').digest('hex'));
+    await first.close(0);
+    const before = srv.seen.filter((x) => x.path === '/lm.txt').length;
+    // a restart with interval 0: the copy loads from disk, the fetch carries both validators
+    const entries: LogEntry[] = [];
+    const second = await start(yaml, dir, entries);
+    assert.ok(await eventually(() => srv.seen.filter((x) => x.path === '/lm.txt').length > before));
+    const asked = srv.seen.filter((x) => x.path === '/lm.txt')[before];
+    assert.equal(asked.headers['if-none-match'], '"lm1"');
+    assert.equal(asked.headers['if-modified-since'], 'Wed, 02 Dec 2026 10:00:00 GMT');
+    assert.ok(await eventually(() => second.generation.ruleSets.get('lm')!.loaded));
+    assert.equal(await matched(second, 'lm.test'), 'lm');
+    assert.equal(readFileSync(copy, 'utf8'), 'lm.test\n');
+    assert.ok(!entries.some((e) => /lm: update failed/.test(e.message)), entries.map((e) => e.message).join('\n'));
   });
 
   test('a refresh swaps the set; a provider not loaded matches nothing and says so once', async () => {
