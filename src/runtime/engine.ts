@@ -7,3 +7,9 @@
 export function engineTakesV8Flags(versions: NodeJS.ProcessVersions = process.versions): boolean {
   return typeof versions.v8 === 'string' && (versions as Record<string, string | undefined>).webkit === undefined;
 }
+
+/** The runtime for -v and logs: `bun 1.4.5` (Bun also reports the Node version it mimics), else `node v20.x`. */
+export function runtimeLabel(versions: NodeJS.ProcessVersions = process.versions): string {
+  const bun = (versions as Record<string, string | undefined>).bun;
+  return bun !== undefined ? `bun ${bun}` : `node v${versions.node}`;
+}
