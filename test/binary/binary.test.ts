@@ -117,3 +117,22 @@ describe('the binary as a GUI client runs it: -ext-ctl, -secret, bytes through D
     assert.equal(no.status, 401);
   });
 });
+
+test('workers: 2 from the binary: node:cluster forks the executable itself, and both workers relay', async () => {
+  const nginx = await startNginx({ 'big.bin': 1 << 20 });
+  const mixed = await freePort();
+  const home = mkdtempSync(join(tmpdir(), 'clash-ts-binary-workers-'));
+  const cli = await startCli(`mixed-port: ${mixed}\nworkers: 2\nrules:\n  - MATCH,DIRECT\n`, 1, ['-d', home], binary);
+  try {
+    await cli.waitForLine(/cluster: worker 2 \(pid \d+\) ready/, 15_000);
+    await cli.waitForLine(/Initial configuration complete/, 15_000);
+    for (let i = 0; i < 6; i++) {
+      const r = await curl(['--socks5-hostname', `127.0.0.1:${mixed}`, `http://127.0.0.1:${nginx.port}/big.bin`]);
+      assert.equal(r.status, 200, r.stderr);
+      assert.equal(r.sha256, sha256(nginx.files.get('big.bin')!));
+    }
+  } finally {
+    assert.equal(await cli.stop(), 0);
+    await nginx.stop();
+  }
+});
