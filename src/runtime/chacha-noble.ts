@@ -12,6 +12,9 @@ function words(b: Uint8Array): Uint32Array {
   return out;
 }
 
+/** A plain Uint8Array view of the same bytes (no copy). */
+export const plain = (b: Uint8Array): Uint8Array => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.length));
+
 /**
  * ChaCha20 with node:crypto's 'chacha20' semantics, on @noble/ciphers: a 32-byte key and a
  * 16-byte IV that is the state's words 12..15, i.e. a 32-bit little-endian block counter then the
@@ -36,8 +39,17 @@ export class NobleChaCha20 implements KeystreamCipher {
   }
 
   update(data: Buffer): Buffer {
-    const n = data.length;
-    const out = Buffer.allocUnsafe(n);
+    return this.xor(data).buffer;
+  }
+
+  /**
+   * The XOR of `data` as a plain Uint8Array (`u8`, for noble: JavaScriptCore runs its loops
+   * over a plain Uint8Array ~2x faster than over a Buffer) and a Buffer over the same bytes.
+   */
+  xor(input: Uint8Array): { u8: Uint8Array; buffer: Buffer } {
+    const n = input.length;
+    const data = plain(input);
+    const out = new Uint8Array(n);
     let at = 0;
     // first what the previous piece left of its last block
     while (at < n && this.#restAt < BLOCK) out[at] = data[at++] ^ this.#rest[this.#restAt++];
@@ -53,7 +65,7 @@ export class NobleChaCha20 implements KeystreamCipher {
       this.#restAt = 0;
       while (at < n) out[at] = data[at++] ^ this.#rest[this.#restAt++];
     }
-    return out;
+    return { u8: out, buffer: Buffer.from(out.buffer, out.byteOffset, n) };
   }
 }
 

@@ -2,7 +2,7 @@ import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { AeadOpener, AeadSealer } from '../core/cipher.js';
-import { NobleChaCha20 } from './chacha-noble.js';
+import { NobleChaCha20, plain } from './chacha-noble.js';
 
 const TAG = 16;
 const ZEROS = new Uint8Array(32);
@@ -36,7 +36,7 @@ class ChaChaPoly {
 
   setAAD(aad: Buffer): this {
     if (this.text > 0 || this.#aad > 0) throw new Error('setAAD must come once, before any data');
-    this.mac.update(aad);
+    this.mac.update(plain(aad));
     this.#pad(aad.length);
     this.#aad = aad.length;
     return this;
@@ -67,10 +67,10 @@ export class NobleChaChaPolySealer extends ChaChaPoly implements AeadSealer {
   #tag: Buffer | undefined;
 
   update(data: Buffer): Buffer {
-    const ct = this.stream.update(data);
-    this.mac.update(ct);
-    this.text += ct.length;
-    return ct;
+    const ct = this.stream.xor(data);
+    this.mac.update(ct.u8);
+    this.text += data.length;
+    return ct.buffer;
   }
 
   final(): Buffer {
@@ -95,9 +95,10 @@ export class NobleChaChaPolyOpener extends ChaChaPoly implements AeadOpener {
   }
 
   update(data: Buffer): Buffer {
-    this.mac.update(data);
-    this.text += data.length;
-    return this.stream.update(data);
+    const ct = plain(data);
+    this.mac.update(ct);
+    this.text += ct.length;
+    return this.stream.xor(ct).buffer;
   }
 
   final(): Buffer {
