@@ -7,6 +7,7 @@ import { parseArgs, USAGE, type CliArgs } from './cli/args.js';
 import { overridesOf, withOverrides } from './cli/overrides.js';
 import { runClusterCli } from './cluster/cli.js';
 import { createLogger } from './common/log.js';
+import { VERSION } from './common/version.js';
 import { DEFAULT_CONFIG_YAML, type LoadResult } from './config/load.js';
 import { workerCount } from './config/workers.js';
 import { ConfigError, formatIssue } from './core/config-issue.js';
@@ -14,13 +15,9 @@ import type { ControlPlane } from './core/control-plane.js';
 import { errorMessage } from './core/errors.js';
 import { Host, issuesOf, loadText } from './host/host.js';
 import { BindError } from './host/listeners.js';
+import { runtimeLabel } from './runtime/engine.js';
 
 const GRACE_MS = 3000;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** Where the config is: -f, else HOMEDIR/config.yaml (written with the default when missing). */
 function configPath(args: CliArgs): { file: string; home: string } {
@@ -47,7 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.version) {
-    process.stdout.write(`clash-ts v${version()} ${process.platform} ${process.arch} with node ${process.version}\n`);
+    process.stdout.write(`clash-ts v${VERSION} ${process.platform} ${process.arch} with ${runtimeLabel()}\n`);
     return 0;
   }
   const { file, home } = configPath(args);

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { engineTakesV8Flags } from '../runtime/engine.js';
 
 /** The V8 flag that lets the young generation grow; 1 = it stays at its initial size. */
 const GROWTH_FLAG = 'semi-space-growth-factor';
@@ -14,9 +15,12 @@ const GROWTH_FLAG = 'semi-space-growth-factor';
  * so it works when set from inside the process, provided that happens before the modules load
  * (loading them is what grows it first): main.ts calls this before importing anything else.
  * `--max-semi-space-size` could not be used this way: the heap is sized before any script runs.
- * A `--semi-space-growth-factor` given on the command line wins. Returns whether it applied.
+ * A `--semi-space-growth-factor` given on the command line wins. Only on V8 (runtime/engine.ts):
+ * JavaScriptCore's collector has no such knob, and Bun's node:v8 would swallow the flag silently.
+ * Returns whether it applied.
  */
 export function keepYoungGenerationSmall(execArgv: readonly string[] = process.execArgv): boolean {
+  if (!engineTakesV8Flags()) return false;
   if (execArgv.some((a) => a.replace(/_/g, '-').includes(GROWTH_FLAG))) return false;
   setFlagsFromString(`--${GROWTH_FLAG}=1`);
   return true;

@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { VERSION } from '../../src/common/version.js';
+import { runtimeLabel } from '../../src/runtime/engine.js';
 import { runCli, writeConfig } from '../support/cli.js';
 
-test('-v prints the version', async () => {
+test('-v prints the version and the runtime it runs on (the one running this test)', async () => {
   const r = await runCli(['-v']);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /^clash-ts v\d+\.\d+\.\d+ linux \S+ with node v\d+/);
+  assert.equal(r.stdout, `clash-ts v${VERSION} linux ${process.arch} with ${runtimeLabel()}\n`);
+  assert.match(VERSION, /^\d+\.\d+\.\d+/);
 });
 
 test('--help prints mihomo-style usage', async () => {

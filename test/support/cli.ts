@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI, as `npm test` builds it before running the tests. */
 export const CLI = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
+/** How clash-ts is started: the built CLI on this test's runtime, or a single-file binary ([path]). */
+export const NODE_CLI: readonly string[] = [process.execPath, CLI];
+
 /** A running `clash-ts` process started on a temp config. */
 export interface RunningCli {
   readonly proc: ChildProcess;
@@ -30,9 +33,13 @@ export function writeConfig(yaml: string): string {
 }
 
 /** Runs the CLI to completion (for -t, -v, --help) and returns its exit code and output. */
-export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  timeoutMs = 20_000,
+  command: readonly string[] = NODE_CLI,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(command[0], [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -52,9 +59,9 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: numb
  * Starts the CLI on `yaml` and waits until `expectListeners` "listening at" lines appeared.
  * Ports are read from those lines, so configs can ask for port 0.
  */
-export async function startCli(yaml: string, expectListeners = 1, extraArgs: string[] = []): Promise<RunningCli> {
+export async function startCli(yaml: string, expectListeners = 1, extraArgs: string[] = [], command: readonly string[] = NODE_CLI): Promise<RunningCli> {
   const file = writeConfig(yaml);
-  const proc = spawn(process.execPath, [CLI, '-f', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command[0], [...command.slice(1), '-f', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const ports = new Map<string, number>();
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();

@@ -58,7 +58,8 @@ class RuntimeProbes {
       const pts = [...h.percentiles].sort((a, b) => a[0] - b[0]);
       const below = LOOP_BUCKETS.map((b) => {
         let p = 0;
-        for (const [pct, ns] of pts) if (ns / 1e9 <= b) p = pct;
+        // Number(): Bun hands the percentile values back as BigInt
+        for (const [pct, ns] of pts) if (Number(ns) / 1e9 <= b) p = pct;
         return Math.round((n * p) / 100);
       });
       const per: number[] = [];
@@ -68,8 +69,8 @@ class RuntimeProbes {
         prev = Math.max(prev, c);
       }
       per.push(Math.max(0, n - prev));
-      this.loopHistogram.add(per, (h.mean / 1e9) * n);
-      this.quantiles = { p50: h.percentile(50) / 1e9, p99: h.percentile(99) / 1e9, max: h.max / 1e9 };
+      this.loopHistogram.add(per, (Number(h.mean) / 1e9) * n);
+      this.quantiles = { p50: Number(h.percentile(50)) / 1e9, p99: Number(h.percentile(99)) / 1e9, max: Number(h.max) / 1e9 };
     }
     h.reset();
   }

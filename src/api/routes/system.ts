@@ -1,11 +1,9 @@
 /** /, /version, /restart and the /upgrade family. */
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../../common/version.js';
 import { errorMessage } from '../../core/errors.js';
 import { ApiError, sendJson } from '../http.js';
 import type { Handler, Router } from '../router.js';
 import { updateGeo } from './configs.js';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A feature clash-ts deliberately lacks: 501 with the reason. */
 export function notProvided(message: string): Handler {

@@ -1,5 +1,7 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type CipherGCM, type DecipherGCM, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import type { AeadOpener, AeadSealer } from '../../../core/cipher.js';
 import { ProxyError } from '../../../core/errors.js';
+import { aeadProvider, type AeadProvider } from '../../../runtime/aead.js';
 import type { AeadAlgorithm } from './methods.js';
 import { xchachaReduce } from './xchacha.js';
 
@@ -16,7 +18,8 @@ const keyObjectAfter = (alg: AeadAlgorithm): number => (alg === 'chacha20-poly13
 /**
  * One AEAD key. Node has no reusable AEAD context, so each seal/open builds a cipher object
  * (~2-3 µs): callers seal whole chunks, never pieces. A busy chacha20 key becomes a KeyObject,
- * which node handles faster than raw bytes there.
+ * which node handles faster than raw bytes there. The cipher objects come from the runtime seam
+ * (runtime/aead.ts): node:crypto's own where it has the cipher, @noble/ciphers' where not.
  */
 export class AeadKey {
   readonly nonceSize: number;
@@ -26,12 +29,14 @@ export class AeadKey {
   #key: KeyObject | undefined;
   #uses = 0;
   readonly #keyObjectAfter: number;
+  readonly #provider: AeadProvider;
 
   constructor(alg: AeadAlgorithm, key: Buffer) {
     this.#alg = alg;
     this.#raw = key;
     this.nonceSize = alg === 'xchacha20-poly1305' ? 24 : 12;
-    this.#keyObjectAfter = keyObjectAfter(alg);
+    this.#provider = aeadProvider(alg === 'xchacha20-poly1305' ? 'chacha20-poly1305' : alg);
+    this.#keyObjectAfter = this.#provider.keyObjects ? keyObjectAfter(alg) : Infinity;
   }
 
   #cipherKey(): KeyObject | Buffer {
@@ -42,21 +47,21 @@ export class AeadKey {
   }
 
   /** A cipher for one message; feed it with update(), then final() and getAuthTag(). */
-  encryptor(nonce: Buffer): CipherGCM {
+  encryptor(nonce: Buffer): AeadSealer {
     if (this.#alg === 'xchacha20-poly1305') {
       const r = xchachaReduce(this.#raw, nonce);
-      return createCipheriv('chacha20-poly1305', r.key, r.nonce, { authTagLength: TAG_SIZE });
+      return this.#provider.sealer(r.key, r.nonce);
     }
-    return createCipheriv(this.#alg as 'aes-128-gcm', this.#cipherKey(), nonce, { authTagLength: TAG_SIZE });
+    return this.#provider.sealer(this.#cipherKey(), nonce);
   }
 
   /** A decipher for one message; set the tag before final(). */
-  decryptor(nonce: Buffer): DecipherGCM {
+  decryptor(nonce: Buffer): AeadOpener {
     if (this.#alg === 'xchacha20-poly1305') {
       const r = xchachaReduce(this.#raw, nonce);
-      return createDecipheriv('chacha20-poly1305', r.key, r.nonce, { authTagLength: TAG_SIZE });
+      return this.#provider.opener(r.key, r.nonce);
     }
-    return createDecipheriv(this.#alg as 'aes-128-gcm', this.#cipherKey(), nonce, { authTagLength: TAG_SIZE });
+    return this.#provider.opener(this.#cipherKey(), nonce);
   }
 
   /** ciphertext || tag of one whole message. */

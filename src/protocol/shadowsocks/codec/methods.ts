@@ -1,6 +1,6 @@
-import { getCiphers } from 'node:crypto';
+import { keystreamAvailable } from '../../../runtime/aead.js';
 
-/** The AEADs Shadowsocks uses; `xchacha20-poly1305` is built from node's chacha20 (xchacha.ts). */
+/** The AEADs Shadowsocks uses; `xchacha20-poly1305` reduces to chacha20-poly1305 (xchacha.ts). */
 export type AeadAlgorithm = 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' | 'chacha20-poly1305' | 'xchacha20-poly1305';
 
 /** The families of Shadowsocks methods, each with its own framing. */
@@ -25,7 +25,8 @@ const aead2022 = (name: string, keySize: number, alg: AeadAlgorithm): MethodSpec
 const stream = (name: string, keySize: number, ivSize: number, alg: string): MethodSpec => ({ name, kind: 'stream', keySize, saltSize: ivSize, stream: alg });
 
 // Legacy stream methods, mapped to node:crypto ciphers. chacha20-ietf / chacha20 / xchacha20
-// all run on node's 'chacha20' with the IV laid out per variant (see stream-codec.ts);
+// all run on 'chacha20' (node's, or noble's where node:crypto lacks it: runtime/aead.ts) with the IV
+// laid out per variant (see stream-cipher.ts);
 // rc4-md5 needs 'rc4', which OpenSSL 3 keeps in its legacy provider (usually not loaded).
 const STREAMS: readonly MethodSpec[] = [
   stream('aes-128-cfb', 16, 16, 'aes-128-cfb'),
@@ -64,8 +65,8 @@ export const METHOD_NAMES: readonly string[] = ALL.map((m) => m.name);
 export function findMethod(name: string): MethodSpec | { readonly unsupported: string } {
   const spec = ALL.find((m) => m.name === name.toLowerCase());
   if (!spec) return { unsupported: `unsupported cipher ${name}` };
-  if (spec.stream !== undefined && !getCiphers().includes(spec.stream)) {
-    return { unsupported: `unsupported cipher ${name}: this Node's OpenSSL has no ${spec.stream}` };
+  if (spec.stream !== undefined && !keystreamAvailable(spec.stream)) {
+    return { unsupported: `unsupported cipher ${name}: this runtime's crypto has no ${spec.stream}` };
   }
   return spec;
 }

@@ -1,4 +1,5 @@
-import { randomBytes, type Cipher, type Decipher } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { KeystreamCipher } from '../../../core/cipher.js';
 import type { Decoder, Encoder } from './framing.js';
 import type { MethodSpec } from './methods.js';
 import { streamCipher } from './stream-cipher.js';
@@ -13,7 +14,7 @@ export class StreamEncoder implements Encoder {
   readonly #spec: MethodSpec;
   readonly #key: Buffer;
   #prefix: Buffer | undefined;
-  #cipher: Cipher | Decipher | undefined;
+  #cipher: KeystreamCipher | undefined;
 
   constructor(spec: MethodSpec, key: Buffer, prefix?: Buffer) {
     this.#spec = spec;
@@ -45,7 +46,7 @@ export class StreamDecoder implements Decoder {
   readonly #onIv: ((iv: Buffer) => void) | undefined;
   #ivParts: Buffer[] = [];
   #ivHave = 0;
-  #cipher: Cipher | Decipher | undefined;
+  #cipher: KeystreamCipher | undefined;
 
   constructor(spec: MethodSpec, key: Buffer, onIv?: (iv: Buffer) => void) {
     this.#spec = spec;

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, type CipherGCMTypes, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { aeadProvider, type AeadProvider } from '../../../runtime/aead.js';
 
 /** The body ciphers of VMess. */
 export type BodyCipher = 'aes-128-gcm' | 'chacha20-poly1305';
@@ -28,12 +29,12 @@ const keyObjectAfter = (cipher: BodyCipher): number => (cipher === 'chacha20-pol
 
 /**
  * One direction's AEAD over chunks: nonce = counter (2, BE) ‖ IV[2..12], the counter counting
- * chunks from 0 and wrapping at 2^16 as v2ray's does. The nonce buffer is reused (Node copies it
- * into each cipher).
+ * chunks from 0 and wrapping at 2^16 as v2ray's does. The nonce buffer is reused (every cipher
+ * copies it). The ciphers come from the runtime seam (runtime/aead.ts).
  */
 export class ChunkAead {
   readonly overhead = TAG;
-  readonly #algo: CipherGCMTypes | 'chacha20-poly1305';
+  readonly #provider: AeadProvider;
   readonly #raw: Buffer;
   /** made once the stream proves busy (see keyObjectAfter) */
   #key: KeyObject | undefined;
@@ -43,11 +44,11 @@ export class ChunkAead {
   #count = 0;
 
   constructor(cipher: BodyCipher, key16: Buffer, iv: Buffer) {
-    this.#algo = cipher;
+    this.#provider = aeadProvider(cipher);
     // own copies (not pool slices, which would pin a shared slab while the stream lives)
     this.#raw = cipher === 'aes-128-gcm' ? ownCopy(key16.subarray(0, 16)) : chachaKey(key16.subarray(0, 16));
     this.#nonce = ownCopy(iv.subarray(0, 12));
-    this.#keyObjectAfter = keyObjectAfter(cipher);
+    this.#keyObjectAfter = this.#provider.keyObjects ? keyObjectAfter(cipher) : Infinity;
   }
 
   #keyForNext(): KeyObject | Buffer {
@@ -65,7 +66,7 @@ export class ChunkAead {
 
   /** Seals `plain` into `out` at `at` (ciphertext ‖ tag); returns the offset after it. */
   sealInto(plain: Buffer, out: Buffer, at: number): number {
-    const c = createCipheriv(this.#algo as 'aes-128-gcm', this.#keyForNext(), this.#next(), { authTagLength: TAG });
+    const c = this.#provider.sealer(this.#keyForNext(), this.#next());
     const n = plain.length === 0 ? 0 : c.update(plain).copy(out, at);
     c.final();
     c.getAuthTag().copy(out, at + n);
@@ -74,7 +75,7 @@ export class ChunkAead {
 
   /** Opens `sealed` (ciphertext ‖ tag); undefined when it does not authenticate. */
   open(sealed: Buffer): Buffer | undefined {
-    const d = createDecipheriv(this.#algo as 'aes-128-gcm', this.#keyForNext(), this.#next(), { authTagLength: TAG });
+    const d = this.#provider.opener(this.#keyForNext(), this.#next());
     d.setAuthTag(sealed.subarray(sealed.length - TAG));
     const plain = d.update(sealed.subarray(0, sealed.length - TAG));
     try {
