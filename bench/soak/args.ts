@@ -28,6 +28,8 @@ export interface SoakOptions {
   readonly report: boolean;
   /** where the run's results JSON goes (default: a temp dir, printed) */
   readonly out?: string;
+  /** no run: judge and report a results JSON written earlier */
+  readonly from?: string;
 }
 
 export const DEFAULTS: SoakOptions = {
@@ -88,13 +90,18 @@ export function parseArgs(argv: readonly string[]): SoakOptions {
       o.report = v === undefined ? true : v !== 'false';
       continue;
     }
+    if (a === '--from') {
+      o.from = v ?? argv[++i];
+      if (!o.from) throw new Error('--from needs a results JSON path');
+      continue;
+    }
     if (a === '--out') {
       o.out = v ?? argv[++i];
       if (!o.out) throw new Error('--out needs a path');
       continue;
     }
     const key = NUMERIC[a];
-    if (!key) throw new Error(`unknown option ${a} (known: ${[...Object.keys(NUMERIC), '--report', '--out'].join(' ')})`);
+    if (!key) throw new Error(`unknown option ${a} (known: ${[...Object.keys(NUMERIC), '--report', '--out', '--from'].join(' ')})`);
     const raw = v ?? argv[++i];
     const n = Number(raw);
     if (raw === undefined || raw === '' || !Number.isFinite(n)) throw new Error(`${a} needs a number, got ${raw}`);

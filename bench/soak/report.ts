@@ -56,6 +56,7 @@ export function writeReport(r: SoakResult, root: string): string[] {
   const m = r.machine;
   const short = o.minutes < WARMUP_MINUTES + MIN_SLOPE_MINUTES;
   const loads = r.samples.filter((s) => s.phase === 'load');
+  const last = loads[loads.length - 1];
   const gcTotal = r.samples.reduce((a, s) => a + s.gcCount, 0);
   const gcMax = Math.max(0, ...r.samples.map((s) => s.gcMaxms));
   const lines: string[] = [
@@ -72,7 +73,7 @@ export function writeReport(r: SoakResult, root: string): string[] {
           '',
         ]
       : []),
-    `Command: \`${r.command}\` (results JSON written by the run; rerun the command to reproduce).`,
+    `Command: \`${r.command}\` (results JSON written by the run; rerun the command to reproduce${r.reportedFrom ? '; this page was regenerated from that JSON with `--from FILE`, the verdict judged again' : ''}).`,
     '',
     '## Setup',
     '',
@@ -81,7 +82,7 @@ export function writeReport(r: SoakResult, root: string): string[] {
     `- Peers (Debian packages, loopback): ss-server ${m['shadowsocks-libev']} (${'chacha20-ietf-poly1305'}, UDP on), microsocks ${m.microsocks}, tinyproxy ${m.tinyproxy}, trojan ${m.trojan} (TLS), v2ray ${m.v2ray} (VMess over TCP, VLESS over TLS), nginx ${m.nginx}; our own VLESS server listener (TLS) for the \`vless-self\` row; the runner's TCP and UDP echo servers.`,
     `- Rows (one mixed listener each, IN-NAME to its proxy): ${r.rows.join(', ')}; a select group \`sel\` behind its own listener. Warm pool on (min 2, max 8, max-idle 3 s): Trojan, VLESS and vless-self dial through it.`,
     `- Load (seed ${o.seed}): ${o.rate} new connections/s round-robin over the rows (half SOCKS5, half HTTP CONNECT; 1 B-64 KiB echoed and hashed, then a half-close); ${o.tunnels} long-lived tunnels, each exchanging 256 B-8 KiB every 2-6 s; ${o.udpFlows} SOCKS5 UDP flows (DIRECT and Shadowsocks), a datagram a second; a ${(o.bulkBytes / 2 ** 20).toFixed(0)} MiB download from nginx every ${o.bulkSeconds} s through the next row, and one through \`sel\`; \`PUT /configs?force=true\` every ${o.reloadSeconds} s; \`PUT /proxies/sel\` every ${o.switchSeconds} s.`,
-    `- Sampled every ${o.sampleSeconds} s: /proc (RSS, open fds, summed over the process tree) and the controller's \`/metrics\` (heap, handles, tracker, warm pools, loop delay, GC). After the load stops, the run waits up to 100 s for the tracker, the warm pools and the fd / handle counts to come back (${fmt(r.settleSeconds, 0)} s here), then takes the end sample and reads \`GET /connections\`.`,
+    `- Sampled every ${o.sampleSeconds} s: /proc (RSS, open fds, summed over the process tree) and the controller's \`/metrics\` (heap, handles, tracker, warm pools, loop delay, GC). After the load stops, the run waits up to 100 s for the tracker, the warm pools and the fd / handle counts to come back (${fmt(r.settleSeconds, 0)} s here), then takes the end sample and reads \`GET /connections\`. UDP sessions end 60 s after their last datagram and warm pools empty 60 s after their last new connection, so settling takes a little over a minute.`,
     '',
     '## Verdict',
     '',
@@ -93,6 +94,7 @@ export function writeReport(r: SoakResult, root: string): string[] {
     '',
     `- Bytes verified end to end: ${r.totals.bytesVerified.toLocaleString('en-US')}; corrupted: ${r.totals.bytesCorrupted}.`,
     `- New connections completed: ${r.totals.connectionsOk.toLocaleString('en-US')}; tunnel exchanges: ${r.totals.exchangesOk.toLocaleString('en-US')}; bulk downloads: ${r.totals.bulkOk}; reloads: ${r.totals.reloads}; selector switches: ${r.totals.switches}.`,
+    `- Warm pool at the last load sample: ${last?.poolHits ?? 0} hits, ${last?.poolMisses ?? 0} misses, ${last?.poolWasted ?? 0} closed unused (all pools).`,
     `- UDP datagrams: ${r.totals.udpSent} sent, ${r.totals.udpVerified} verified, ${r.totals.udpLost} unanswered within 3 s.`,
     `- New connection time (dial, handshake, echo verified; the load generator's clock, ${r.connect.n} samples): p50 ${fmt(r.connect.p50)} ms, p99 ${fmt(r.connect.p99)} ms, p99.9 ${fmt(r.connect.p999)} ms. Tunnel exchange round trip (${r.tunnelRtt.n}): p50 ${fmt(r.tunnelRtt.p50)} ms, p99 ${fmt(r.tunnelRtt.p99)} ms, p99.9 ${fmt(r.tunnelRtt.p999)} ms.`,
     `- RSS: ${fmt(loads[0]?.rssMB ?? NaN)} MB at the first load sample, ${fmt(loads[loads.length - 1]?.rssMB ?? NaN)} MB at the last, ${fmt(r.samples[r.samples.length - 1]?.rssMB ?? NaN)} MB at the end.`,

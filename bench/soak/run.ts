@@ -52,6 +52,8 @@ export interface SoakResult {
   readonly log: { byLevel: Record<string, number>; top: [string, number][] };
   readonly exitCode: number | null;
   readonly rows: readonly string[];
+  /** set when the report was regenerated from this results file (`--from`) */
+  readonly reportedFrom?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -83,6 +85,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run soak does)`);
   const dir = mkdtempSync(join(tmpdir(), 'clash-ts-soak-'));
   const startedAt = new Date().toISOString();
+  // the tree the run starts from (dist/ is built from it by npm run soak)
+  const commit = git(['rev-parse', '--short', 'HEAD']) + (git(['status', '--porcelain', '--untracked-files=no']) ? ' (with local changes)' : '');
   const log = (m: string): void => void process.stdout.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
   log(`scratch dir ${dir}; ${commandLine(o)}`);
   const peers = await startSoakPeers(join(dir, 'peers'), o.bulkBytes);
@@ -192,7 +196,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       command: commandLine(o),
       machine: machineFacts(),
       clashVersion: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
-      commit: git(['rev-parse', '--short', 'HEAD']) + (git(['status', '--porcelain', '--untracked-files=no']) ? ' (with local changes)' : ''),
+      commit,
       startedAt,
       endedAt: new Date().toISOString(),
       samples,
@@ -229,12 +233,20 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const r = await soak(o);
-  const out = o.out ?? join(mkdtempSync(join(tmpdir(), 'clash-ts-soak-results-')), 'results.json');
-  writeFileSync(out, JSON.stringify(r, null, 1));
-  process.stdout.write(`\nresults: ${out} (sha256 ${createHash('sha256').update(readFileSync(out)).digest('hex').slice(0, 12)})\n`);
+  let r: SoakResult;
+  if (o.from) {
+    // an earlier run's samples, judged again by this verdict code (the report says so)
+    const old = JSON.parse(readFileSync(o.from, 'utf8')) as SoakResult;
+    r = { ...old, reportedFrom: o.from, verdict: judge(old.samples, old.errors, old.totals.bytesCorrupted, old.totals.bytesVerified) };
+    process.stdout.write(`results of ${r.startedAt} read from ${o.from}\n`);
+  } else {
+    r = await soak(o);
+    const out = o.out ?? join(mkdtempSync(join(tmpdir(), 'clash-ts-soak-results-')), 'results.json');
+    writeFileSync(out, JSON.stringify(r, null, 1));
+    process.stdout.write(`\nresults: ${out} (sha256 ${createHash('sha256').update(readFileSync(out)).digest('hex').slice(0, 12)})\n`);
+  }
   for (const c of r.verdict.checks) process.stdout.write(`${c.result.padEnd(10)} ${c.name}: ${c.value} (goal ${c.goal})${c.note ? ` — ${c.note}` : ''}\n`);
-  if (o.report) {
+  if (o.report || o.from) {
     const files = writeReport(r, ROOT);
     process.stdout.write(`report: ${files.join(', ')}\n`);
   }

@@ -72,18 +72,24 @@ export function judge(samples: readonly Sample[], errors: Readonly<Record<string
   const start = samples.find((s) => s.phase === 'start');
   const end = [...samples].reverse().find((s) => s.phase === 'end');
   const load = samples.filter((s) => s.phase === 'load');
-  const after = load.filter((s) => s.t >= WARMUP_MINUTES * 60);
+  const warm = load.filter((s) => s.t >= WARMUP_MINUTES * 60);
+  // a run shorter than the warm-up: its second half, fitted for information only
+  const lastT = load.length ? load[load.length - 1].t : 0;
+  const early = warm.length < 3;
+  const after = early ? load.filter((s) => s.t >= lastT / 2) : warm;
   const fit = leastSquares(after.map((s) => s.t / 3600), after.map((s) => s.rssMB));
   const slopeMinutes = after.length > 1 ? (after[after.length - 1].t - after[0].t) / 60 : 0;
   const checks: Check[] = [];
   const judged = slopeMinutes >= MIN_SLOPE_MINUTES;
   checks.push({
     name: `RSS growth after the first ${WARMUP_MINUTES} min (least-squares slope ± standard error)`,
-    value: fit.n >= 3 ? `${f2(fit.slope)} ± ${f2(fit.stderr)} MB/h over ${f1(slopeMinutes)} min (${fit.n} samples)` : `${fit.n} samples after ${WARMUP_MINUTES} min: no slope`,
+    value: fit.n >= 3
+      ? `${f2(fit.slope)} ± ${f2(fit.stderr)} MB/h over ${f1(slopeMinutes)} min (${fit.n} samples${early ? `, from minute ${f1(after[0].t / 60)}: the run is shorter than the warm-up` : ''})`
+      : `${fit.n} samples: no slope`,
     goal: `<= ${GOALS.growthMBh} MB/h`,
-    result: judged ? (fit.slope <= GOALS.growthMBh ? 'pass' : 'fail') : 'not judged',
+    result: judged && !early ? (fit.slope <= GOALS.growthMBh ? 'pass' : 'fail') : 'not judged',
     leak: false,
-    note: judged ? undefined : `not meaningful below ${MIN_SLOPE_MINUTES} min of samples after the warm-up (this run: ${f1(slopeMinutes)} min)`,
+    note: judged && !early ? undefined : `not meaningful below ${MIN_SLOPE_MINUTES} min of samples after the first ${WARMUP_MINUTES} min (this run: ${early ? 0 : f1(slopeMinutes)} min)`,
   });
   if (start && end) {
     const dFd = end.fds - start.fds;

@@ -16,7 +16,7 @@ import type { SoakResult } from '../../bench/soak/run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-test('2-minute soak through the built CLI: no leaks, no corruption, no errors', { timeout: 420_000 }, async () => {
+test('2-minute soak through the built CLI: no leaks, no corruption, no errors', { timeout: 420_000 }, async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'clash-ts-soak-test-')), 'results.json');
   const args = ['--import', 'tsx', join(ROOT, 'bench/soak/run.ts'), '--minutes', '2', '--rate', '4', '--tunnels', '120', '--udp-flows', '6',
     '--switch-seconds', '20', '--reload-seconds', '40', '--bulk-seconds', '30', '--bulk-bytes', String(4 << 20), '--seed', '16', '--out', out];
@@ -29,6 +29,8 @@ test('2-minute soak through the built CLI: no leaks, no corruption, no errors', 
   clearTimeout(killer);
   assert.notEqual(code, 2, `the soak itself failed:\n${output.slice(-4000)}`);
   const r = JSON.parse(readFileSync(out, 'utf8')) as SoakResult;
+  for (const c of r.verdict.checks) t.diagnostic(`${c.result}: ${c.name}: ${c.value}`);
+  t.diagnostic(`totals ${JSON.stringify(r.totals)}; connect ms ${JSON.stringify(r.connect)}; settled in ${r.settleSeconds} s`);
   const check = (prefix: string) => r.verdict.checks.find((c) => c.name.startsWith(prefix));
   for (const c of r.verdict.checks.filter((x) => x.leak)) assert.equal(c.result, 'pass', `${c.name}: ${c.value} (goal ${c.goal})\n${output.slice(-3000)}`);
   assert.equal(code, 0, output.slice(-3000));
@@ -40,14 +42,14 @@ test('2-minute soak through the built CLI: no leaks, no corruption, no errors', 
   assert.equal(end.tracker, 0);
   assert.ok(Math.abs(end.fds - start.fds) <= 2 && Math.abs(end.handles - start.handles) <= 2, `fds ${start.fds} → ${end.fds}, handles ${start.handles} → ${end.handles}`);
   // the load really ran: every part of it counted something, and it went through the warm pool
-  const t = r.totals;
-  assert.equal(t.bytesCorrupted, 0);
+  const n = r.totals;
+  assert.equal(n.bytesCorrupted, 0);
   assert.deepEqual(r.errors, {});
-  assert.ok(t.connectionsOk >= 200, `new connections ${t.connectionsOk}`);
-  assert.ok(t.exchangesOk >= 2000, `tunnel exchanges ${t.exchangesOk}`);
-  assert.ok(t.bulkOk >= 4, `bulk downloads ${t.bulkOk}`);
-  assert.ok(t.udpVerified >= 300 && t.udpVerified >= t.udpSent * 0.95, `UDP ${t.udpVerified} of ${t.udpSent}`);
-  assert.ok(t.reloads >= 2 && t.switches >= 5, `reloads ${t.reloads}, switches ${t.switches}`);
+  assert.ok(n.connectionsOk >= 200, `new connections ${n.connectionsOk}`);
+  assert.ok(n.exchangesOk >= 2000, `tunnel exchanges ${n.exchangesOk}`);
+  assert.ok(n.bulkOk >= 4, `bulk downloads ${n.bulkOk}`);
+  assert.ok(n.udpVerified >= 300 && n.udpVerified >= n.udpSent * 0.95, `UDP ${n.udpVerified} of ${n.udpSent}`);
+  assert.ok(n.reloads >= 2 && n.switches >= 5, `reloads ${n.reloads}, switches ${n.switches}`);
   const load = r.samples.filter((s) => s.phase === 'load');
   assert.ok(load.length >= 10, `${load.length} samples under load`);
   assert.ok(Math.max(...load.map((s) => s.tracker)) >= 120, 'the tunnels were in the tracker');
