@@ -73,7 +73,7 @@ export function writeReport(r: SoakResult, root: string): string[] {
           '',
         ]
       : []),
-    `Command: \`${r.command}\` (results JSON written by the run; rerun the command to reproduce${r.reportedFrom ? '; this page was regenerated from that JSON with `--from FILE`, the verdict judged again' : ''}).`,
+    `Command: \`${r.command}\` (rerun it to reproduce; its samples are in [stability/results.json](stability/results.json)${r.reportedFrom ? '; this page was regenerated from them with `npm run soak -- --from docs/stability/results.json`, the verdict judged again by the current code' : ''}).`,
     '',
     '## Setup',
     '',

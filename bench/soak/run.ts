@@ -247,6 +247,8 @@ async function main(): Promise<void> {
   }
   for (const c of r.verdict.checks) process.stdout.write(`${c.result.padEnd(10)} ${c.name}: ${c.value} (goal ${c.goal})${c.note ? ` — ${c.note}` : ''}\n`);
   if (o.report || o.from) {
+    // the samples behind the page, beside it (`--from docs/stability/results.json` redraws it)
+    if (!o.from) writeFileSync(join(ROOT, 'docs/stability/results.json'), JSON.stringify(r, null, 1));
     const files = writeReport(r, ROOT);
     process.stdout.write(`report: ${files.join(', ')}\n`);
   }
