@@ -12,8 +12,20 @@ export function colour(label: string): string {
   if (label === 'warm + handshaking') return '#1f77b4';
   if (label === 'target') return '#d62728';
   if (label === 'arrivals/s / 10') return '#7f7f7f';
+  // the soak's time series (bench/soak/report.ts): one colour per line of a plot
+  const soak = SOAK_COLOURS[label];
+  if (soak) return soak;
   return '#2ca02c';
 }
+
+const SOAK_COLOURS: Record<string, string> = {
+  RSS: '#1f77b4', 'heap used': '#ff7f0e', 'heap total': '#2ca02c', external: '#9467bd',
+  fds: '#1f77b4', handles: '#ff7f0e',
+  tracker: '#1f77b4', 'tunnels (load)': '#ff7f0e',
+  'loop p50': '#2ca02c', 'loop p99': '#1f77b4', 'loop max': '#d62728', 'GC max pause': '#9467bd',
+  'connect p50': '#2ca02c', 'connect p99': '#1f77b4', 'connect p99.9': '#d62728', 'tunnel rtt p99': '#9467bd',
+  'pool hits': '#2ca02c', 'pool misses': '#d62728', 'pool wasted': '#7f7f7f', 'pool size': '#1f77b4',
+};
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

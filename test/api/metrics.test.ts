@@ -177,6 +177,14 @@ describe('/metrics', { timeout: 120_000 }, () => {
     const minor = checkHistogram(m.samples, 'clash_gc_pause_seconds', { kind: 'minor' });
     assert.ok(minor.count > 0 && minor.sum > 0 && minor.sum < minor.count, `scavenges counted, each under a second: ${JSON.stringify(minor)}`);
     assert.ok(m.samples.some((s) => s.name === 'clash_event_loop_delay_recent_seconds' && s.labels.quantile === '0.99'));
+    const gcMax = m.samples.find((s) => s.name === 'clash_gc_pause_recent_max_seconds');
+    assert.ok(gcMax && gcMax.value >= 0 && gcMax.value < 1, JSON.stringify(gcMax));
+    const mem = (kind: string) => m.samples.find((s) => s.name === 'clash_process_memory_bytes' && s.labels.kind === kind)?.value ?? -1;
+    assert.ok(mem('heap_used') > 1e6 && mem('heap_used') <= mem('heap_total'), `heap ${mem('heap_used')} of ${mem('heap_total')}`);
+    assert.ok(mem('external') >= mem('array_buffers') && mem('array_buffers') > 0, `external ${mem('external')}, array buffers ${mem('array_buffers')}`);
+    // the controller's own listening socket is one of the handles
+    const servers = m.samples.find((s) => s.name === 'clash_active_resources' && s.labels.type === 'TCPServerWrap');
+    assert.ok(servers && servers.value >= 1, JSON.stringify(servers));
     // promtool, when installed, agrees that it is valid exposition text
     const tool = promtool();
     if (tool) {

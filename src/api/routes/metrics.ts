@@ -30,6 +30,10 @@ class RuntimeProbes {
   readonly gc = new Map<string, Histogram>();
   /** the last interval's quantiles (seconds), as the previous scrape left them */
   quantiles: { p50: number; p99: number; max: number } = { p50: 0, p99: 0, max: 0 };
+  /** the longest GC pause (seconds) since the last scrape, as it is being collected */
+  #gcMax = 0;
+  /** the longest GC pause between the last two scrapes */
+  gcRecentMax = 0;
 
   constructor() {
     this.#loop.enable();
@@ -44,6 +48,7 @@ class RuntimeProbes {
       for (const e of list.getEntries()) {
         const kind = kinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1];
         if (kind) this.gc.get(kind)?.observe(e.duration / 1000);
+        if (kind) this.#gcMax = Math.max(this.#gcMax, e.duration / 1000);
       }
     });
     obs.observe({ entryTypes: ['gc'] });
@@ -51,6 +56,8 @@ class RuntimeProbes {
 
   /** Folds the loop samples since the last scrape into the buckets, then starts a new interval. */
   sample(): void {
+    this.gcRecentMax = this.#gcMax;
+    this.#gcMax = 0;
     const h = this.#loop;
     const n = h.count;
     if (n > 0) {
@@ -172,6 +179,17 @@ export function metricsRoutes(router: Router): void {
         ['1', rt.quantiles.max],
       ], rt.loopHistogram.sum, rt.loopHistogram.count);
       t.histogram('clash_gc_pause_seconds', 'Garbage collection pauses of the controller process by kind (since the first scrape).', [...rt.gc].map(([kind, h]) => [{ kind }, { bounds: h.bounds, cumulative: h.cumulative(), sum: h.sum, count: h.count }]));
+      t.metric('clash_gc_pause_recent_max_seconds', 'gauge', 'The longest GC pause of the controller process between the last two scrapes.', [[{}, rt.gcRecentMax]]);
+      const mem = process.memoryUsage();
+      t.metric('clash_process_memory_bytes', 'gauge', 'V8 heap used and total, external and array-buffer memory of the controller process.', [
+        [{ kind: 'heap_used' }, mem.heapUsed],
+        [{ kind: 'heap_total' }, mem.heapTotal],
+        [{ kind: 'external' }, mem.external],
+        [{ kind: 'array_buffers' }, mem.arrayBuffers],
+      ]);
+      const resources = new Map<string, number>();
+      for (const k of process.getActiveResourcesInfo()) resources.set(k, (resources.get(k) ?? 0) + 1);
+      t.metric('clash_active_resources', 'gauge', 'Active libuv handles and requests of the controller process by type (process.getActiveResourcesInfo).', [...resources].sort().map(([type, n]) => [{ type }, n]));
       const body = t.toString();
       r.res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
       r.res.end(body);
