@@ -163,6 +163,7 @@ export class Host {
     this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log,
       dialStats: this.dialStats,
       prepare: (meta) => this.resolver.prepare(meta),
+      resolveIp: (name) => this.resolver.resolveIp(name),
     });
     const direct = createDirect('DIRECT', { resolver: this.resolver, log, dialer: this.#dialer });
     const geoOutbound = routedOutbound(async (meta) => (this.#gen ? (await this.#gen.router.route(meta)).outbound : direct));
