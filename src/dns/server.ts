@@ -19,9 +19,14 @@ export interface DnsServerLimits {
   readonly maxTcpConnections: number;
   /** a TCP connection with no complete query for this long is closed */
   readonly tcpIdleMs: number;
+  /**
+   * awaited before each answer leaves (the cluster's primary: every worker has the fake-ip
+   * mappings the answer hands out, so the client's next connection maps back wherever it lands)
+   */
+  readonly settle?: () => Promise<void>;
 }
 
-const DEFAULTS: DnsServerLimits = { maxInflight: 2048, perClientQps: 5000, maxClients: 4096, maxTcpConnections: 256, tcpIdleMs: 10_000 };
+const DEFAULTS: Omit<DnsServerLimits, 'settle'> = { maxInflight: 2048, perClientQps: 5000, maxClients: 4096, maxTcpConnections: 256, tcpIdleMs: 10_000 };
 
 /** Splits `host:port` (`[v6]:port`, `:port` for every interface). */
 export function splitListen(listen: string): { host: string; port: number } {
@@ -143,6 +148,7 @@ export class DnsServer implements HostService<{ readonly dns: { readonly enable:
     if (q.flags & FLAG.QR) return undefined; // a response: never answer one (reflection loops)
     const rt = this.#runtime();
     const m = rt ? await answerQuery(rt, q) : reply(q, RCODE.REFUSED);
+    if (this.#limits.settle) await this.#limits.settle();
     try {
       return encode(m);
     } catch (err) {
