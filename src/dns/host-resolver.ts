@@ -53,6 +53,11 @@ export class HostResolver implements Resolver {
     return this.system.stats?.() ?? { hits: 0, misses: 0 };
   }
 
+  /** the live DNS's ipv6-timeout (undefined with DNS off: the dialer's own delay) */
+  get aaaaWaitMs(): number | undefined {
+    return this.#rt?.resolver.aaaaWaitMs;
+  }
+
   /** the live generation's DNS, when enabled */
   get runtime(): DnsRuntime | undefined {
     return this.#rt;
@@ -85,6 +90,9 @@ export class HostResolver implements Resolver {
   #view(pick: Pick3): Resolver {
     const backing = (): Resolver => (this.#rt ? pick(this.#rt) : this);
     return {
+      get aaaaWaitMs() {
+        return backing().aaaaWaitMs;
+      },
       resolve4: (h, s) => (this.#rt ? backing().resolve4(h, s) : this.resolve4(h, s)),
       resolve6: (h, s) => (this.#rt ? backing().resolve6(h, s) : this.resolve6(h, s)),
       resolveIp: (h, s) => (this.#rt ? backing().resolveIp(h, s) : this.resolveIp(h, s)),
