@@ -55,6 +55,8 @@ export function decode(buf: Buffer): Message {
   } catch (err) {
     throw new WireError(`dns: bad message: ${(err as Error).message}`);
   }
+  const bad = firstBadName(m);
+  if (bad !== undefined) throw new WireError(`dns: bad message: name ${JSON.stringify(bad.slice(0, 80))} would not encode back as it came`);
   return {
     ...m,
     id: m.id ?? 0,
@@ -64,6 +66,36 @@ export function decode(buf: Buffer): Message {
     authorities: m.authorities ?? [],
     additionals: m.additionals ?? [],
   };
+}
+
+/**
+ * Whether a name as the codec decoded it encodes back to a valid name: labels are read as
+ * UTF-8 text, so bytes that are not UTF-8 come back as U+FFFD (3 bytes each) and a 63-byte label
+ * can grow past the limit; an answer carrying such a name would reach the client malformed.
+ */
+function nameEncodes(name: unknown): boolean {
+  if (typeof name !== 'string') return true;
+  if (name.includes('\uFFFD')) return false;
+  let total = 0;
+  for (const label of name.split('.')) {
+    const n = Buffer.byteLength(label, 'utf8');
+    if (n > 63) return false;
+    total += n + 1;
+  }
+  return total <= 255;
+}
+
+/** The first name of a decoded message (questions, owners, the names records carry) that would not encode back. */
+function firstBadName(m: packet.DecodedPacket): string | undefined {
+  for (const q of m.questions ?? []) if (!nameEncodes(q.name)) return q.name;
+  for (const a of [...(m.answers ?? []), ...(m.authorities ?? []), ...(m.additionals ?? [])]) {
+    const r = a as { name?: unknown; type?: string; data?: unknown };
+    if (!nameEncodes(r.name)) return String(r.name);
+    const d = r.data as Record<string, unknown> | string | undefined;
+    const names = typeof d === 'string' ? (['CNAME', 'NS', 'PTR', 'DNAME'].includes(r.type ?? '') ? [d] : []) : d && typeof d === 'object' ? [d.exchange, d.target, d.mname, d.rname] : [];
+    for (const n of names) if (!nameEncodes(n)) return String(n);
+  }
+  return undefined;
 }
 
 /** Encodes a message; throws WireError when a record cannot be written. */

@@ -46,3 +46,32 @@ describe('fuzz findings: mixed-inbound-stream', () => {
     assert.equal(handler.tcp.length, 0, 'nothing reached the tunnel');
   });
 });
+
+describe('fuzz findings: dns-listener-query, dns-upstream-answer', () => {
+  // a 63-byte label that is not UTF-8 (0x00 0xff …): the codec reads it as text with U+FFFD,
+  // which encodes to more than 63 bytes, so the answer's question (or a CNAME) was malformed
+  const badLabel = Buffer.concat([Buffer.from([63, 0, 255]), Buffer.alloc(61, 0x64)]);
+  const question = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from([1, 0x61]), badLabel, Buffer.from([0, 0, 1, 0, 1])]);
+
+  it('a query whose name would not encode back gets FORMERR from its header (was an answer the client cannot decode)', async () => {
+    const { answerRaw } = await import('../../src/dns/server.js');
+    const { createLogger } = await import('../../src/common/log.js');
+    const r = await answerRaw(question, undefined, createLogger('silent'));
+    assert.equal(r.formErr, true);
+    assert.equal(r.out?.length, 12);
+    assert.equal(r.out!.readUInt16BE(2) & 0xf, 1, 'FORMERR');
+  });
+
+  it('an upstream answer carrying such a name is a bad message (WireError), so it never reaches a client', async () => {
+    const { decode, WireError } = await import('../../src/dns/wire.js');
+    const cname = Buffer.concat([
+      Buffer.from([0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]),
+      Buffer.from([2, 0x75, 0x70, 0, 0, 1, 0, 1]),
+      Buffer.from([2, 0x75, 0x70, 0, 0, 5, 0, 1, 0, 0, 0, 60, 0, badLabel.length + 1]),
+      badLabel,
+      Buffer.from([0]),
+    ]);
+    assert.throws(() => decode(cname), (e: unknown) => e instanceof WireError);
+    assert.throws(() => decode(question), (e: unknown) => e instanceof WireError);
+  });
+});
