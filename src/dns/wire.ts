@@ -101,8 +101,13 @@ function firstBadName(m: packet.DecodedPacket): string | undefined {
 /** Encodes a message; throws WireError when a record cannot be written. */
 export function encode(m: Packet): Buffer {
   try {
-    return packet.encode({ ...m, flags: (m.flags ?? 0) & 0x7fff, type: (m.flags ?? 0) & FLAG.QR ? 'response' : 'query' });
+    const out = packet.encode({ ...m, flags: (m.flags ?? 0) & 0x7fff, type: (m.flags ?? 0) & FLAG.QR ? 'response' : 'query' });
+    // names reached through compression pointers are written out whole (no compression on
+    // encode): a small reply can re-encode past what a DNS message (and a TCP frame) can carry
+    if (out.length > MAX_MESSAGE) throw new WireError(`dns: message of ${out.length} bytes is too long`);
+    return out;
   } catch (err) {
+    if (err instanceof WireError) throw err;
     throw new WireError(`dns: cannot encode: ${(err as Error).message}`);
   }
 }

@@ -75,3 +75,18 @@ describe('fuzz findings: dns-listener-query, dns-upstream-answer', () => {
     assert.throws(() => decode(question), (e: unknown) => e instanceof WireError);
   });
 });
+
+describe('fuzz findings: dns-upstream-answer (long mode)', () => {
+  it('a 50-byte reply whose names re-encode to 76,959 bytes is refused by encode (WireError: the listener answers SERVFAIL), never a >64 KiB message', async () => {
+    const { decode, encode, WireError } = await import('../../src/dns/wire.js');
+    const raw = Buffer.from([0, 0, 128, 128, 0, 1, 6, 3, 0, 1, 0, 0, 2, 0, 0, 0, 0, 101, 115, 116, 0, 0, 1, 0, 1, 2, 117, 112, 4, 116, 101, 115, 116, 0, 0, 5, 0, 1, 0, 0, 0, 0, 0, 13, 0, 0, 0, 0, 0, 0]);
+    let m;
+    try {
+      m = decode(raw);
+    } catch (err) {
+      assert.ok(err instanceof WireError); // refusing it at decode is fine too
+      return;
+    }
+    assert.throws(() => encode(m), (e: unknown) => e instanceof WireError && /too long/.test((e as Error).message));
+  });
+});
