@@ -49,6 +49,10 @@ export function rcodeName(code: number): string {
 export function decode(buf: Buffer): Message {
   if (buf.length < 12) throw new WireError(`dns: message of ${buf.length} bytes is shorter than its header`);
   if (buf.length > MAX_MESSAGE) throw new WireError(`dns: message of ${buf.length} bytes is too long`);
+  // a question takes at least 5 bytes and a record 11: counts the bytes cannot hold are a lie
+  // (the codec would otherwise make up records past the end: thousands of them, megabytes re-encoded)
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  if (12 + buf.readUInt16BE(4) * 5 + records * 11 > buf.length) throw new WireError('dns: bad message: header counts exceed its length');
   let m: packet.DecodedPacket;
   try {
     m = packet.decode(buf);

@@ -90,3 +90,11 @@ describe('fuzz findings: dns-upstream-answer (long mode)', () => {
     assert.throws(() => encode(m), (e: unknown) => e instanceof WireError && /too long/.test((e as Error).message));
   });
 });
+
+describe('fuzz findings: dns-upstream-answer (long mode, 2)', () => {
+  it('header counts the bytes cannot hold (15,104 additionals in 110 bytes) are a WireError (the codec made up records, re-encoded to 1 MB)', async () => {
+    const { decode, WireError } = await import('../../src/dns/wire.js');
+    const raw = Buffer.from([0, 0, 128, 128, 0, 1, 0, 2, 0, 0, 59, 0, 2, 117, 112, 4, 116, 101, 115, 116, 0, 0, 1, 0, 1, 2, 117, 112, 4, 116, 101, 115, 116, 0, 0, 5, 0, 1, 0, 0, 0, 0, 0, 13, 1, 120, 4, 114, 101, 97, 108, 4, 116, 101, 115, 116, 0, 2, 117, 112, 4, 116, 101, 115, 116, 0, 0, 28, 0, 1, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 44, 0, 0, 0, 0, 0, 0]);
+    assert.throws(() => decode(raw), (e: unknown) => e instanceof WireError && /header counts/.test((e as Error).message));
+  });
+});
