@@ -70,6 +70,16 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('close-all'), seq }),
   /** drop the resolver's cached answers; answered with `ack` */
   z.object({ type: z.literal('flush-dns'), seq }),
+  /**
+   * fake-ip mappings the primary's pools handed out ([address, domain]); `replace`: these are
+   * all of them (a new worker, a flush, after a reload); answered with `ack` once applied
+   */
+  z.object({
+    type: z.literal('fake-ip'),
+    seq,
+    replace: z.boolean(),
+    entries: z.array(z.tuple([z.string().max(64), z.string().min(1).max(253)])).max(262_144),
+  }),
   /** swap in this config (validated by the primary); `ack` with ok false and the message when it failed */
   z.object({ type: z.literal('reload'), seq, yaml: z.string() }),
   /** change mode and log level live */

@@ -10,6 +10,7 @@ import type {
   ConnectionView,
   ControlPlane,
   DelayTest,
+  DnsMessageView,
   DnsQueryView,
   GeneralView,
   LogView,
@@ -26,6 +27,7 @@ import { LOG_RANK, oneOf, RateSampler } from '../host/control.js';
 import { Host } from '../host/host.js';
 import { connectionViewOf } from '../host/views.js';
 import { LOG_LEVELS, MODES } from '../config/general.js';
+import { FakeIpSync } from './fake-ip-sync.js';
 import { ClusterLedger } from './ledger.js';
 import { checkToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 
@@ -148,11 +150,24 @@ class Primary implements ClusterControl {
   #startupFailed: ((err: Error) => void) | undefined;
   #allReady: (() => void) | undefined;
 
-  constructor(opts: ClusterOptions, view: Host) {
+  readonly #fakeIp: FakeIpSync;
+
+  constructor(opts: ClusterOptions, view: Host, fakeIp: FakeIpSync) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#view = view;
     this.#yaml = opts.yaml;
+    this.#fakeIp = fakeIp;
+    fakeIp.attach(async (entries) => {
+      await this.#ask(this.#greeted(), (seq) => ({ type: 'fake-ip', seq, replace: false, entries }));
+    });
+  }
+
+  /** Sends every worker the whole fake-ip mapping (after a flush or a reload); resolves once applied. */
+  async #syncFakeIp(): Promise<void> {
+    this.#fakeIp.clear();
+    const entries = this.#view.resolver.fakeIpEntries();
+    await this.#ask(this.#greeted(), (seq) => ({ type: 'fake-ip', seq, replace: true, entries }));
   }
 
   /** Forks `count` workers and resolves once all are listening; rejects (all stopped) if one fails. */
@@ -218,6 +233,8 @@ class Primary implements ClusterControl {
         // mode and log level patched live since the last reload
         this.#send(slot.worker, { type: 'patch', seq: this.#seq++, mode: this.#view.mode, logLevel: this.#view.log.level, ipv6: this.#view.ipv6 });
         if (this.#logListeners.size > 0) this.#send(slot.worker, { type: 'logs', on: true });
+        // the fake-ip mapping as of now; later mappings follow on the same ordered channel
+        this.#send(slot.worker, { type: 'fake-ip', seq: this.#seq++, replace: true, entries: this.#view.resolver.fakeIpEntries() });
         break;
       case 'ready':
         slot.ready = true;
@@ -454,11 +471,26 @@ class Primary implements ClusterControl {
   async #reloadWorkers(yaml: string): Promise<void> {
     this.#yaml = yaml;
     const a = await this.#ask(this.#greeted(), (seq) => ({ type: 'reload', seq, yaml }));
+    // a new fake-ip range starts new pools: the workers' follow the primary's (what it handed out meanwhile too)
+    await this.#syncFakeIp();
     if (!a.ok) throw new ConfigError(a.messages.map((message) => ({ path: '', message })));
   }
 
   dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<DnsQueryView> {
     return this.#view.control.dnsQuery(name, type);
+  }
+
+  /** Answered by the primary's DNS (the one fake-ip owner), once every worker has what it handed out. */
+  async dnsExchange(name: string, type: string): Promise<DnsMessageView> {
+    const m = await this.#view.control.dnsExchange!(name, type);
+    await this.#fakeIp.settle();
+    return m;
+  }
+
+  /** The primary's pools, then every worker's copy. */
+  async flushFakeIpCache(): Promise<void> {
+    await this.#view.control.flushFakeIpCache!();
+    await this.#syncFakeIp();
   }
 
   async flushDnsCache(): Promise<void> {
@@ -504,8 +536,19 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterControl
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = SCHEDULING;
   cluster.setupPrimary({ exec: opts.exec ?? workerEntry(), execArgv: [...(opts.execArgv ?? process.execArgv)], silent: false });
   const transform = (c: Config) => withOverrides(c, opts.overrides);
-  const view = await Host.start(opts.loaded ?? opts.yaml, { log: opts.log, bind: false, transform, services: opts.services, homeDir: opts.homeDir });
-  const primary = new Primary(opts, view);
+  // the primary answers dns.listen itself: its fake-ip pools are the cluster's one pool
+  const fakeIp = new FakeIpSync();
+  const view = await Host.start(opts.loaded ?? opts.yaml, {
+    log: opts.log,
+    bind: false,
+    transform,
+    services: opts.services,
+    homeDir: opts.homeDir,
+    dnsListener: true,
+    fakeIpRole: { owner: (ip, domain) => fakeIp.assigned(ip, domain) },
+    dnsSettle: () => fakeIp.settle(),
+  });
+  const primary = new Primary(opts, view, fakeIp);
   try {
     await primary.start();
   } catch (err) {

@@ -88,6 +88,9 @@ export class ClusterWorker {
       case 'flush-dns':
         await c?.flushDnsCache();
         return this.#ack(m.seq, true);
+      case 'fake-ip':
+        host?.resolver.applyFakeIp(m.entries, m.replace);
+        return this.#ack(m.seq, true);
       case 'reload':
         try {
           if (!c) throw new Error('worker has no running config');
@@ -118,7 +121,15 @@ export class ClusterWorker {
       const transform = (c: Parameters<typeof withOverrides>[0]) => withOverrides(c, m.overrides);
       const loaded = loadText(m.yaml);
       this.#log = createLogger(loaded.config.general.logLevel);
-      const host = await Host.start({ ...loaded, config: transform(loaded.config) }, { log: this.#log, udpRelays: m.udpRelays, transform, homeDir: m.homeDir });
+      const host = await Host.start({ ...loaded, config: transform(loaded.config) }, {
+        log: this.#log,
+        udpRelays: m.udpRelays,
+        transform,
+        homeDir: m.homeDir,
+        // the primary answers dns.listen and owns the fake-ip pools; this worker's pools copy them
+        dnsListener: false,
+        fakeIpRole: 'replica',
+      });
       for (const [group, member] of m.selections) await host.control.select(group, member);
       if (this.#stopping) {
         await host.close(0);

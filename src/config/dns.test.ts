@@ -65,6 +65,18 @@ describe('parseDns', () => {
     assert.match(parse({ listen: 'nope' }).errors.join(), /invalid listen address/);
   });
 
+  test('quic:// is skipped and dhcp:// becomes system, each with one warning; a list left empty is still an error', () => {
+    const r = parse({ enable: true, nameserver: ['quic://dns.example', '1.1.1.1', 'quic://other.example:853', 'dhcp://eth0'], fallback: ['quic://f.example'] });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.dns!.nameserver.map((n) => n.net), ['udp', 'system']);
+    assert.deepEqual(r.dns!.fallback, []);
+    assert.equal(r.warnings.filter((w) => /DNS over QUIC is not supported in clash-ts \(Node\.js has no QUIC\), skipped: quic:\/\/dns\.example, quic:\/\/other\.example:853$/.test(w)).length, 1, r.warnings.join('\n'));
+    assert.ok(r.warnings.some((w) => w.includes('skipped: quic://f.example')));
+    assert.ok(r.warnings.some((w) => w.includes('dhcp://eth0 uses the system nameservers (/etc/resolv.conf) instead')));
+    assert.match(parse({ enable: true, nameserver: ['quic://only.example'] }).errors.join(), /NameServer cannot be empty/);
+    assert.ok(parse({ enable: true, nameserver: ['1.1.1.1'], 'prefer-h3': true }).warnings.some((w) => /prefer-h3 is not supported in clash-ts \(Node\.js has no HTTP\/3\)/.test(w)));
+  });
+
   test('nameserver-policy: comma keys, geosite: / rule-set: lists, lists of servers; bad domains', () => {
     const { dns } = parse({
       enable: true,

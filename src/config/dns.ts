@@ -205,7 +205,18 @@ export function parseNameserver(entry: string, idx: number, respectRules: boolea
 /** Parses a list of nameservers, reporting each bad one at its path; duplicates dropped as mihomo. */
 function nameservers(list: readonly string[], path: Path, respectRules: boolean, issues: Issues): NameserverSpec[] {
   const out: NameserverSpec[] = [];
+  const quic: string[] = [];
+  const dhcp: string[] = [];
   list.forEach((entry, i) => {
+    const scheme = /^\s*([a-z0-9+.-]+):\/\//i.exec(entry)?.[1]?.toLowerCase();
+    if (scheme === 'quic') {
+      quic.push(entry.trim()); // Node has no QUIC: skipped, with one warning for the list
+      return;
+    }
+    if (scheme === 'dhcp') {
+      dhcp.push(entry.trim());
+      entry = 'system'; // the system's nameservers are the ones DHCP gave this host, as a rule
+    }
     try {
       const ns = parseNameserver(entry, i, respectRules);
       if (!out.some((o) => o.raw.trim() === ns.raw.trim() && o.proxy === ns.proxy)) out.push(ns);
@@ -213,6 +224,8 @@ function nameservers(list: readonly string[], path: Path, respectRules: boolean,
       issues.error([...path, i], (err as Error).message);
     }
   });
+  if (quic.length > 0) issues.warn(path, `DNS over QUIC is not supported in clash-ts (Node.js has no QUIC), skipped: ${quic.join(', ')}`);
+  if (dhcp.length > 0) issues.warn(path, `clash-ts does not ask DHCP for nameservers: ${dhcp.join(', ')} uses the system nameservers (/etc/resolv.conf) instead`);
   return out;
 }
 
@@ -282,9 +295,13 @@ export function parseDns(raw: unknown, issues: Issues, top: Record<string, unkno
   const rr = d['respect-rules'];
   if (d.enable && d.nameserver.length === 0) issues.error(['dns', 'nameserver'], 'if DNS configuration is turned on, NameServer cannot be empty');
   if (rr && d['proxy-server-nameserver'].length === 0) issues.error(['dns', 'respect-rules'], 'if “respect-rules” is turned on, “proxy-server-nameserver” cannot be empty');
-  if (d['prefer-h3']) issues.warn(['dns', 'prefer-h3'], 'prefer-h3 is not supported in clash-ts: DoH uses HTTP/2 or HTTP/1.1');
+  if (d['prefer-h3']) issues.warn(['dns', 'prefer-h3'], 'prefer-h3 is not supported in clash-ts (Node.js has no HTTP/3): DoH uses HTTP/2 or HTTP/1.1');
   if (d['cache-algorithm'] !== undefined && !['lru', ''].includes(d['cache-algorithm'])) issues.warn(['dns', 'cache-algorithm'], 'only the lru cache is built in clash-ts: lru is used');
   const nameserver = nameservers(d.nameserver, ['dns', 'nameserver'], rr, issues);
+  // every entry skipped (quic://): as empty as mihomo's check means
+  if (d.enable && d.nameserver.length > 0 && nameserver.length === 0 && issues.errors().length === before) {
+    issues.error(['dns', 'nameserver'], 'if DNS configuration is turned on, NameServer cannot be empty');
+  }
   const fallback = nameservers(d.fallback, ['dns', 'fallback'], rr, issues);
   const proxyServerNameserver = nameservers(d['proxy-server-nameserver'], ['dns', 'proxy-server-nameserver'], false, issues);
   const directNameserver = nameservers(d['direct-nameserver'], ['dns', 'direct-nameserver'], false, issues);

@@ -9,6 +9,11 @@ export interface Resolver {
   resolve6(host: string, signal?: AbortSignal): Promise<string[]>;
   /** One IP for rule matching (IPv4 first, as mihomo); undefined when the name does not resolve. */
   resolveIp(host: string, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * How long a dial to a name waits for AAAA once A has answered (mihomo's `dns.ipv6-timeout`);
+   * absent: the dialer's own resolution delay
+   */
+  readonly aaaaWaitMs?: number;
   /** answers served from the cache (hits) and names that had to be asked (misses), since start */
   stats?(): { hits: number; misses: number };
 }

@@ -223,6 +223,11 @@ export class DnsResolver implements Resolver {
     return answerIps(m).filter((ip) => isIP(ip) === (want === 'A' ? 4 : 6));
   }
 
+  /** dns.ipv6-timeout (the dialer waits this long for AAAA once A answered) */
+  get aaaaWaitMs(): number | undefined {
+    return this.#ipv6 ? (this.#o.ipv6TimeoutMs ?? 100) : undefined;
+  }
+
   resolve4(host: string, signal?: AbortSignal): Promise<string[]> {
     return this.#lookup(4, host, signal);
   }

@@ -70,4 +70,36 @@ describe('FakeIpPool', () => {
     assert.equal(b.reverse('198.18.0.2'), undefined);
     assert.equal(b.size, 0);
   });
+
+  test('a copy (cluster worker): assign takes the owner\'s mappings, onAssign reports each new one, entries round-trip', () => {
+    const owner = new FakeIpPool('198.18.0.1/16');
+    const told: [string, string][] = [];
+    owner.onAssign = (ip, d) => told.push([ip, d]);
+    owner.lookup('a.example');
+    owner.lookup('B.example.');
+    owner.lookup('a.example'); // known: not told again
+    assert.deepEqual(told, [['198.18.0.2', 'a.example'], ['198.18.0.3', 'b.example']]);
+    const copy = new FakeIpPool('198.18.0.1/16');
+    for (const [ip, d] of owner.entries()) assert.ok(copy.assign(ip, d));
+    assert.equal(copy.reverse('198.18.0.3'), 'b.example');
+    // an address given to another domain forgets the old one; so does a domain moved elsewhere
+    assert.ok(copy.assign('198.18.0.3', 'c.example'));
+    assert.equal(copy.reverse('198.18.0.3'), 'c.example');
+    assert.equal(copy.lookup('b.example'), '198.18.0.4', 'b lost its address; the cursor follows the last assignment');
+    assert.ok(copy.assign('198.18.0.9', 'a.example'));
+    assert.equal(copy.reverse('198.18.0.2'), undefined);
+    assert.equal(copy.assign('10.0.0.1', 'x.example'), false, 'outside the range');
+    assert.equal(copy.assign('198.18.0.0', 'x.example'), false, 'the network address is never handed out');
+    assert.equal(copy.assign('fd00::1', 'x.example'), false);
+  });
+
+  test('detachStore: a copy never writes the store file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clash-ts-fakeip-copy-'));
+    const file = join(dir, 'fakeip.json');
+    const copy = new FakeIpPool('198.18.0.1/16', { file });
+    copy.detachStore();
+    copy.assign('198.18.0.5', 'z.example');
+    copy.close();
+    assert.throws(() => readFileSync(file), /ENOENT/);
+  });
 });

@@ -42,9 +42,11 @@ export class FakeIpPool {
   readonly #byDomain = new Map<string, number>();
   readonly #byOffset = new Map<number, string>();
   #cursor = 0;
-  readonly #file: string | undefined;
+  #file: string | undefined;
   #saveTimer: NodeJS.Timeout | undefined;
   #dirty = false;
+  /** told of every address handed out to a new domain (the cluster's primary copies it to the workers) */
+  onAssign: ((ip: string, domain: string) => void) | undefined;
 
   constructor(range: string, opts: { file?: string; maxSize?: number } = {}) {
     const c = parseCidr(range);
@@ -89,8 +91,47 @@ export class FakeIpPool {
       this.#byOffset.set(off, d);
       this.#byDomain.set(d, off);
       this.#changed();
+      const ip = fromBig(this.#first + BigInt(off), this.family);
+      this.onAssign?.(ip, d);
+      return ip;
     }
     return fromBig(this.#first + BigInt(off), this.family);
+  }
+
+  /**
+   * Sets one mapping as another pool handed it out (a cluster worker's copy of the primary's):
+   * the address's old domain and the domain's old address are forgotten. False when `ip` is not
+   * an address of this pool.
+   */
+  assign(ip: string, domain: string): boolean {
+    const w = ipWords(ip);
+    if (!w || (w.length === 1) !== (this.family === 4) || domain.length === 0 || domain.length > 253) return false;
+    const big = toBig(w) - this.#first;
+    if (big < 0n || big >= BigInt(this.#size)) return false;
+    const off = Number(big);
+    const d = domain.toLowerCase().replace(/\.$/, '');
+    const oldDomain = this.#byOffset.get(off);
+    if (oldDomain !== undefined) this.#byDomain.delete(oldDomain);
+    const oldOff = this.#byDomain.get(d);
+    if (oldOff !== undefined) this.#byOffset.delete(oldOff);
+    this.#byOffset.set(off, d);
+    this.#byDomain.set(d, off);
+    this.#cursor = (off + 1) % this.#size;
+    this.#changed();
+    return true;
+  }
+
+  /** Every mapping, as [address, domain] (what a new cluster worker is sent). */
+  entries(): [string, string][] {
+    return [...this.#byOffset].map(([off, d]) => [fromBig(this.#first + BigInt(off), this.family), d]);
+  }
+
+  /** Stops keeping the store file (a cluster worker's copy: the primary's pool is the one kept). */
+  detachStore(): void {
+    if (this.#saveTimer) clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    this.#file = undefined;
+    this.#dirty = false;
   }
 
   /** Whether `ip` lies in the pool's range (a fake address, mapped or not). */

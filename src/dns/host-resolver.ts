@@ -9,6 +9,13 @@ import type { SystemResolver } from './system-resolver.js';
 type Pick3 = (rt: DnsRuntime) => Resolver;
 
 /**
+ * How the fake-ip pools of a cluster stay one: the primary's pools (the DNS listener's) are the
+ * `owner`, told of each new mapping; a worker's are a `replica`: they keep no store file and
+ * take the primary's mappings ({@link HostResolver.applyFakeIp}).
+ */
+export type FakeIpRole = { readonly owner: (ip: string, domain: string) => void } | 'replica';
+
+/**
  * The one Resolver of the host, used by every dial, rule and health check: it answers from the
  * live generation's DNS when `dns.enable` is on (swapped in at the generation swap with
  * {@link use}) and from the system resolver otherwise. Views for proxy servers
@@ -24,8 +31,11 @@ export class HostResolver implements Resolver {
   /** for DIRECT's destinations */
   readonly direct: Resolver;
 
-  constructor(system: SystemResolver) {
+  readonly #fakeIpRole: FakeIpRole | undefined;
+
+  constructor(system: SystemResolver, fakeIpRole?: FakeIpRole) {
     this.system = system;
+    this.#fakeIpRole = fakeIpRole;
     this.proxyServer = this.#view((rt) => rt.proxyServer ?? rt.resolver);
     this.direct = this.#view((rt) => rt.direct ?? rt.resolver);
   }
@@ -41,6 +51,11 @@ export class HostResolver implements Resolver {
       return { hits: s.hits, misses: s.misses };
     }
     return this.system.stats?.() ?? { hits: 0, misses: 0 };
+  }
+
+  /** the live DNS's ipv6-timeout (undefined with DNS off: the dialer's own delay) */
+  get aaaaWaitMs(): number | undefined {
+    return this.#rt?.resolver.aaaaWaitMs;
   }
 
   /** the live generation's DNS, when enabled */
@@ -61,6 +76,12 @@ export class HostResolver implements Resolver {
       rt.fakeIp.v4.cloneFrom(old.fakeIp.v4);
       if (rt.fakeIp.v6 && old.fakeIp.v6) rt.fakeIp.v6.cloneFrom(old.fakeIp.v6);
     }
+    const role = this.#fakeIpRole;
+    for (const pool of rt?.fakeIp ? [rt.fakeIp.v4, rt.fakeIp.v6] : []) {
+      if (!pool || role === undefined) continue;
+      if (role === 'replica') pool.detachStore();
+      else pool.onAssign = role.owner;
+    }
     this.#rt = rt;
     const extra = (hosts ?? []).filter((h) => h.pattern !== 'localhost');
     this.#hosts = rt || extra.length === 0 ? undefined : new HostsLookup(extra);
@@ -69,6 +90,9 @@ export class HostResolver implements Resolver {
   #view(pick: Pick3): Resolver {
     const backing = (): Resolver => (this.#rt ? pick(this.#rt) : this);
     return {
+      get aaaaWaitMs() {
+        return backing().aaaaWaitMs;
+      },
       resolve4: (h, s) => (this.#rt ? backing().resolve4(h, s) : this.resolve4(h, s)),
       resolve6: (h, s) => (this.#rt ? backing().resolve6(h, s) : this.resolve6(h, s)),
       resolveIp: (h, s) => (this.#rt ? backing().resolveIp(h, s) : this.resolveIp(h, s)),
@@ -115,6 +139,23 @@ export class HostResolver implements Resolver {
   flushFakeIp(): void {
     this.#rt?.fakeIp?.v4.flush();
     this.#rt?.fakeIp?.v6?.flush();
+  }
+
+  /** Every fake-ip mapping of the live pools, as [address, domain] (for a new cluster worker). */
+  fakeIpEntries(): [string, string][] {
+    const f = this.#rt?.fakeIp;
+    return f ? [...f.v4.entries(), ...(f.v6?.entries() ?? [])] : [];
+  }
+
+  /** Takes mappings another process's pools handed out (a cluster worker's copy); `replace`: all of them. */
+  applyFakeIp(entries: readonly (readonly [string, string])[], replace: boolean): void {
+    const f = this.#rt?.fakeIp;
+    if (!f) return;
+    if (replace) {
+      f.v4.flush();
+      f.v6?.flush();
+    }
+    for (const [ip, domain] of entries) if (!f.v4.assign(ip, domain)) f.v6?.assign(ip, domain);
   }
 
   /** The name the live DNS handed out `ip` for (a fake IP, or a redir-host answer); for the sniffer. */

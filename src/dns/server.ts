@@ -19,9 +19,14 @@ export interface DnsServerLimits {
   readonly maxTcpConnections: number;
   /** a TCP connection with no complete query for this long is closed */
   readonly tcpIdleMs: number;
+  /**
+   * awaited before each answer leaves (the cluster's primary: every worker has the fake-ip
+   * mappings the answer hands out, so the client's next connection maps back wherever it lands)
+   */
+  readonly settle?: () => Promise<void>;
 }
 
-const DEFAULTS: DnsServerLimits = { maxInflight: 2048, perClientQps: 5000, maxClients: 4096, maxTcpConnections: 256, tcpIdleMs: 10_000 };
+const DEFAULTS: Omit<DnsServerLimits, 'settle'> = { maxInflight: 2048, perClientQps: 5000, maxClients: 4096, maxTcpConnections: 256, tcpIdleMs: 10_000 };
 
 /** Splits `host:port` (`[v6]:port`, `:port` for every interface). */
 export function splitListen(listen: string): { host: string; port: number } {
@@ -133,22 +138,9 @@ export class DnsServer implements HostService<{ readonly dns: { readonly enable:
 
   /** Answers one raw query; undefined: send nothing. */
   async #answer(raw: Buffer): Promise<Buffer | undefined> {
-    let q: Message;
-    try {
-      q = decode(raw);
-    } catch {
-      this.stats.formErr++;
-      return formErrFromRaw(raw);
-    }
-    if (q.flags & FLAG.QR) return undefined; // a response: never answer one (reflection loops)
-    const rt = this.#runtime();
-    const m = rt ? await answerQuery(rt, q) : reply(q, RCODE.REFUSED);
-    try {
-      return encode(m);
-    } catch (err) {
-      this.#log.debug(`[DNS Server] encode: ${errorMessage(err)}`);
-      return encode(reply(q, RCODE.SERVFAIL));
-    }
+    const r = await answerRaw(raw, this.#runtime(), this.#log, this.#limits.settle);
+    if (r.formErr) this.stats.formErr++;
+    return r.out;
   }
 
   #bindUdp(host: string, port: number): Promise<UdpSocket> {
@@ -239,6 +231,30 @@ export class DnsServer implements HostService<{ readonly dns: { readonly enable:
   }
 }
 
+/**
+ * The listener's whole answer to one raw query (what the fuzz target drives): undecodable
+ * input gets FORMERR when its header is readable (else nothing), a response is never answered,
+ * no DNS (the generation has none) is REFUSED, anything else goes through the handler chain;
+ * an answer that cannot be encoded becomes SERVFAIL. Never rejects for any input.
+ */
+export async function answerRaw(raw: Buffer, rt: DnsRuntime | undefined, log: Logger, settle?: () => Promise<void>): Promise<{ out: Buffer | undefined; formErr: boolean }> {
+  let q: Message;
+  try {
+    q = decode(raw);
+  } catch {
+    return { out: formErrFromRaw(raw), formErr: true };
+  }
+  if (q.flags & FLAG.QR) return { out: undefined, formErr: false }; // a response: never answer one (reflection loops)
+  const m = rt ? await answerQuery(rt, q) : reply(q, RCODE.REFUSED);
+  if (settle) await settle();
+  try {
+    return { out: encode(m), formErr: false };
+  } catch (err) {
+    log.debug(`[DNS Server] encode: ${errorMessage(err)}`);
+    return { out: encode(reply(q, RCODE.SERVFAIL)), formErr: false };
+  }
+}
+
 function fmt(a: net.AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
@@ -247,7 +263,7 @@ function fmt(a: net.AddressInfo): string {
  * A UDP answer larger than the client can take (512 bytes, or its EDNS payload size up to
  * 4096) goes out with TC set and no records, so the client asks again over TCP.
  */
-function truncateForUdp(out: Buffer, query: Buffer): Buffer {
+export function truncateForUdp(out: Buffer, query: Buffer): Buffer {
   if (out.length <= 512) return out;
   let limit = 512;
   try {

@@ -49,12 +49,18 @@ export function rcodeName(code: number): string {
 export function decode(buf: Buffer): Message {
   if (buf.length < 12) throw new WireError(`dns: message of ${buf.length} bytes is shorter than its header`);
   if (buf.length > MAX_MESSAGE) throw new WireError(`dns: message of ${buf.length} bytes is too long`);
+  // a question takes at least 5 bytes and a record 11: counts the bytes cannot hold are a lie
+  // (the codec would otherwise make up records past the end: thousands of them, megabytes re-encoded)
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  if (12 + buf.readUInt16BE(4) * 5 + records * 11 > buf.length) throw new WireError('dns: bad message: header counts exceed its length');
   let m: packet.DecodedPacket;
   try {
     m = packet.decode(buf);
   } catch (err) {
     throw new WireError(`dns: bad message: ${(err as Error).message}`);
   }
+  const bad = firstBadName(m);
+  if (bad !== undefined) throw new WireError(`dns: bad message: name ${JSON.stringify(bad.slice(0, 80))} would not encode back as it came`);
   return {
     ...m,
     id: m.id ?? 0,
@@ -66,11 +72,46 @@ export function decode(buf: Buffer): Message {
   };
 }
 
+/**
+ * Whether a name as the codec decoded it encodes back to a valid name: labels are read as
+ * UTF-8 text, so bytes that are not UTF-8 come back as U+FFFD (3 bytes each) and a 63-byte label
+ * can grow past the limit; an answer carrying such a name would reach the client malformed.
+ */
+function nameEncodes(name: unknown): boolean {
+  if (typeof name !== 'string') return true;
+  if (name.includes('\uFFFD')) return false;
+  let total = 0;
+  for (const label of name.split('.')) {
+    const n = Buffer.byteLength(label, 'utf8');
+    if (n > 63) return false;
+    total += n + 1;
+  }
+  return total <= 255;
+}
+
+/** The first name of a decoded message (questions, owners, the names records carry) that would not encode back. */
+function firstBadName(m: packet.DecodedPacket): string | undefined {
+  for (const q of m.questions ?? []) if (!nameEncodes(q.name)) return q.name;
+  for (const a of [...(m.answers ?? []), ...(m.authorities ?? []), ...(m.additionals ?? [])]) {
+    const r = a as { name?: unknown; type?: string; data?: unknown };
+    if (!nameEncodes(r.name)) return String(r.name);
+    const d = r.data as Record<string, unknown> | string | undefined;
+    const names = typeof d === 'string' ? (['CNAME', 'NS', 'PTR', 'DNAME'].includes(r.type ?? '') ? [d] : []) : d && typeof d === 'object' ? [d.exchange, d.target, d.mname, d.rname] : [];
+    for (const n of names) if (!nameEncodes(n)) return String(n);
+  }
+  return undefined;
+}
+
 /** Encodes a message; throws WireError when a record cannot be written. */
 export function encode(m: Packet): Buffer {
   try {
-    return packet.encode({ ...m, flags: (m.flags ?? 0) & 0x7fff, type: (m.flags ?? 0) & FLAG.QR ? 'response' : 'query' });
+    const out = packet.encode({ ...m, flags: (m.flags ?? 0) & 0x7fff, type: (m.flags ?? 0) & FLAG.QR ? 'response' : 'query' });
+    // names reached through compression pointers are written out whole (no compression on
+    // encode): a small reply can re-encode past what a DNS message (and a TCP frame) can carry
+    if (out.length > MAX_MESSAGE) throw new WireError(`dns: message of ${out.length} bytes is too long`);
+    return out;
   } catch (err) {
+    if (err instanceof WireError) throw err;
     throw new WireError(`dns: cannot encode: ${(err as Error).message}`);
   }
 }

@@ -7,7 +7,7 @@ import type { ConnectionView, ControlPlane, LogView, ReloadResult } from '../cor
 import { errorMessage } from '../core/errors.js';
 import type { Inbound } from '../core/inbound.js';
 import type { HostService } from '../core/service.js';
-import { HostResolver } from '../dns/host-resolver.js';
+import { HostResolver, type FakeIpRole } from '../dns/host-resolver.js';
 import { DnsServer } from '../dns/server.js';
 import { createSystemResolver } from '../dns/system-resolver.js';
 import { createGroupRegistry } from '../group/index.js';
@@ -70,6 +70,15 @@ export interface HostOptions {
   readonly homeDir?: string;
   /** one provider fetch's timeout (default 20 s, as mihomo) */
   readonly providerFetchTimeoutMs?: number;
+  /**
+   * Whether this host runs the `dns.listen` server (default: when it binds its listeners and the
+   * UDP relays). In a cluster the primary runs it (its pools are the fake-ip owner) and no worker does.
+   */
+  readonly dnsListener?: boolean;
+  /** a cluster's fake-ip pools: the primary's own them, the workers' copy them (dns/host-resolver.ts) */
+  readonly fakeIpRole?: FakeIpRole;
+  /** awaited before each DNS listener answer leaves (the primary: every worker has its new fake-ip mappings) */
+  readonly dnsSettle?: () => Promise<void>;
 }
 
 /** The file in the home directory where choices are kept (profile.store-selected). */
@@ -150,11 +159,11 @@ export class Host {
     this.probeCa = opts.probeCa;
     this.#homeDir = opts.homeDir;
     this.#fetchTimeoutMs = opts.providerFetchTimeoutMs;
-    this.resolver = new HostResolver(createSystemResolver({ ipv6: true, log }));
+    this.resolver = new HostResolver(createSystemResolver({ ipv6: true, log }), opts.fakeIpRole);
     // proxies reach their servers by proxy-server-nameserver; DIRECT gets its own dialer (build.ts)
     this.#dialer = createSystemDialer({ resolver: this.resolver.proxyServer });
     this.#directDialer = createSystemDialer({ resolver: this.resolver.direct });
-    this.dnsServer = this.#bind && this.#udpRelays ? new DnsServer(() => this.resolver.runtime, log) : undefined;
+    this.dnsServer = (opts.dnsListener ?? (this.#bind && this.#udpRelays)) ? new DnsServer(() => this.resolver.runtime, log, { settle: opts.dnsSettle }) : undefined;
     if (this.dnsServer) this.#services = [this.dnsServer, ...this.#services];
     this.warmPools = new WarmPoolRegistry({ log, dialer: this.#dialer });
     this.#listeners = new ListenerSet(opts.listeners ?? createListenerRegistry(), log);
@@ -163,6 +172,7 @@ export class Host {
     this.#tunnel = new Tunnel({ routing: { current: () => (this.#gen ?? this.#pending)! }, tracker: this.tracker, log,
       dialStats: this.dialStats,
       prepare: (meta) => this.resolver.prepare(meta),
+      resolveIp: (name) => this.resolver.resolveIp(name),
     });
     const direct = createDirect('DIRECT', { resolver: this.resolver, log, dialer: this.#dialer });
     const geoOutbound = routedOutbound(async (meta) => (this.#gen ? (await this.#gen.router.route(meta)).outbound : direct));

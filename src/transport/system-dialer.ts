@@ -103,7 +103,7 @@ export function createSystemDialer(opts: SystemDialerOptions): Dialer {
       });
     let v4: string[] = [];
     let v6: string[] = [];
-    if (want4 && want6) [v4, v6] = await bothFamilies(ask(resolver.resolve4(to.host, signal)), ask(resolver.resolve6(to.host, signal)), fallbackDelayMs);
+    if (want4 && want6) [v4, v6] = await bothFamilies(ask(resolver.resolve4(to.host, signal)), ask(resolver.resolve6(to.host, signal)), fallbackDelayMs, resolver.aaaaWaitMs);
     else if (want4) v4 = await ask(resolver.resolve4(to.host, signal));
     else v6 = await ask(resolver.resolve6(to.host, signal));
     if (signal.aborted) throw signal.reason;
@@ -132,9 +132,10 @@ export function createSystemDialer(opts: SystemDialerOptions): Dialer {
 /**
  * Waits for both families' answers, but once one family has addresses the other gets at most
  * `graceMs` more: a DNS server that never answers AAAA must not stall every IPv4 dial until
- * the lookup timeout (RFC 8305's resolution delay; mihomo waits for both).
+ * the lookup timeout (RFC 8305's resolution delay). When A answered first, AAAA gets
+ * `aaaaWaitMs` instead when the resolver names one (mihomo's dns.ipv6-timeout).
  */
-async function bothFamilies(a4: Promise<string[]>, a6: Promise<string[]>, graceMs: number): Promise<[string[], string[]]> {
+async function bothFamilies(a4: Promise<string[]>, a6: Promise<string[]>, graceMs: number, aaaaWaitMs?: number): Promise<[string[], string[]]> {
   let v4: string[] | undefined;
   let v6: string[] | undefined;
   const p4 = a4.then((ips) => (v4 = ips));
@@ -143,8 +144,9 @@ async function bothFamilies(a4: Promise<string[]>, a6: Promise<string[]>, graceM
   if ((v4 ?? v6 ?? []).length === 0) {
     await Promise.all([p4, p6]);
   } else {
+    const wait = v4 !== undefined && v4.length > 0 && v6 === undefined ? (aaaaWaitMs ?? graceMs) : graceMs;
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+    const grace = new Promise<void>((r) => (timer = setTimeout(r, wait)));
     await Promise.race([Promise.all([p4, p6]), grace]);
     clearTimeout(timer);
   }

@@ -21,10 +21,21 @@ export interface NatOptions {
   readonly timeoutMs: number;
   /** at most this many sessions at once (default {@link MAX_NAT_SESSIONS}) */
   readonly maxSessions?: number;
+  /**
+   * resolves a name the client reached through a fake IP, so a reply from that name's address
+   * can carry the fake IP back (the host's resolver; without it only replies naming the domain
+   * are restored)
+   */
+  readonly resolveIp?: (host: string) => Promise<string | undefined>;
 }
 
 /** Datagrams that arrive while a session is still dialing are queued, up to this many. */
 const MAX_PENDING = 64;
+
+/** Reply sources one session maps back to the address its client used, at most. */
+const MAX_RESTORES = 256;
+
+const addrKey = (a: Address): string => `${a.host.toLowerCase()}|${a.port}`;
 
 /**
  * The NAT table holds at most this many sessions: a datagram that would open one more is
@@ -41,6 +52,13 @@ interface Session {
   record: TrackedConnection | undefined;
   /** the sniffer's read of the first datagrams (QUIC Initial), while the session waits to be routed */
   sniff: UdpSniff | undefined;
+  /**
+   * reply source (`host|port`) → the address the client sent to, for destinations the tunnel's
+   * prepare step rewrote (a fake IP mapped back to its name): the reply carries the fake IP
+   */
+  restore: Map<string, Address> | undefined;
+  /** names to look up once the session is dialed (the first datagrams wait for them) */
+  toResolve: { to: Address; clientTo: Address }[] | undefined;
   /** the generation that routed it, held until the session ends */
   readonly table: RoutingTable;
   last: number;
@@ -73,11 +91,17 @@ export class NatTable {
     return this.#sessions.size;
   }
 
-  handle(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
+  /**
+   * One datagram from the client. `clientTo` is the address the client really sent it to when
+   * the tunnel's prepare step rewrote `meta.destination` (a fake IP → its domain): replies from
+   * that domain (or the address it resolves to) go back from `clientTo`, as the client expects.
+   */
+  handle(data: Buffer, meta: Metadata, writeBack: UdpWriteBack, clientTo?: Address): void {
     const key = `${meta.inbound.name}|${formatAddress(meta.source)}`;
     const s = this.#sessions.get(key);
     if (s) {
       s.last = Date.now();
+      if (clientTo) this.#remember(s, meta, clientTo);
       if (s.pc) {
         if (s.record) s.record.upload += data.length;
         s.pc.send(data, meta.destination);
@@ -99,11 +123,14 @@ export class NatTable {
       pending: [{ data, to: meta.destination }],
       record: undefined,
       sniff: undefined,
+      restore: undefined,
+      toResolve: undefined,
       table: this.#opts.routing.current(),
       last: Date.now(),
       closed: false,
     };
     session.table.retain();
+    if (clientTo) this.#remember(session, meta, clientTo);
     // ── sniffer hook (src/sniffer/): QUIC Initial SNI from the first datagram(s); #open routes once it settles
     session.sniff = session.table.sniffer?.sniffUdp(meta, data);
     this.#sessions.set(key, session);
@@ -111,6 +138,38 @@ export class NatTable {
       this.#opts.log.error(`[UDP] internal error: ${errorMessage(err)}`);
       this.#end(session);
     });
+  }
+
+  /**
+   * Records where replies for a rewritten destination come from: the domain itself (proxies that
+   * answer with the name), the real address the client did not ask for (redir-host keeps it in
+   * `destinationIp`), else the address the name resolves to (looked up once per name, as mihomo
+   * resolves such a datagram's name before sending it).
+   */
+  #remember(s: Session, meta: Metadata, clientTo: Address): void {
+    const to = meta.destination;
+    const k = addrKey(to);
+    s.restore ??= new Map();
+    if (s.restore.has(k)) return;
+    if (s.restore.size >= MAX_RESTORES) s.restore.clear();
+    s.restore.set(k, clientTo);
+    const direct = meta.destinationIp;
+    if (direct !== undefined) {
+      if (direct !== clientTo.host) s.restore.set(addrKey({ host: direct, port: to.port }), clientTo);
+      return;
+    }
+    if (!this.#opts.resolveIp) return;
+    if (s.pc) void this.#lookup(s, to, clientTo);
+    else (s.toResolve ??= []).push({ to, clientTo }); // after the dial: a REJECTed name is never looked up
+  }
+
+  #lookup(s: Session, to: Address, clientTo: Address): Promise<void> {
+    return this.#opts.resolveIp!(to.host).then(
+      (ip) => {
+        if (ip !== undefined && !s.closed) s.restore?.set(addrKey({ host: ip, port: to.port }), clientTo);
+      },
+      () => undefined, // the outbound's own dial reports a name that does not resolve
+    );
   }
 
   close(): void {
@@ -139,6 +198,10 @@ export class NatTable {
       this.#end(s);
       return;
     }
+    // the first datagrams leave once the reply addresses they expect are known (a cached lookup)
+    const toResolve = s.toResolve;
+    s.toResolve = undefined;
+    if (toResolve) await Promise.all(toResolve.map((r) => this.#lookup(s, r.to, r.clientTo)));
     if (s.closed) {
       pc.close();
       return;
@@ -157,7 +220,7 @@ export class NatTable {
     pc.onMessage((data, from) => {
       s.last = Date.now();
       record.download += data.length;
-      s.writeBack.send(data, from, s.client);
+      s.writeBack.send(data, (s.restore && s.restore.get(addrKey(from))) ?? from, s.client);
     });
     pc.onClose(() => this.#end(s));
     const pending = s.pending ?? [];

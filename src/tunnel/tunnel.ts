@@ -29,6 +29,8 @@ export interface TunnelOptions {
    * redir-host address) back to its domain here. One call per connection / datagram.
    */
   readonly prepare?: (meta: Metadata) => Metadata;
+  /** resolves the name behind a fake IP a UDP client used, so replies carry that fake IP (nat.ts) */
+  readonly resolveIp?: (host: string) => Promise<string | undefined>;
 }
 
 const DEFAULT_TCP_IDLE_MS = 10 * 60_000;
@@ -63,6 +65,7 @@ export class Tunnel implements ConnectionHandler {
       tracker: opts.tracker,
       log: opts.log,
       timeoutMs: opts.udpTimeoutMs ?? DEFAULT_UDP_TIMEOUT_MS,
+      resolveIp: opts.resolveIp,
     });
   }
 
@@ -81,7 +84,10 @@ export class Tunnel implements ConnectionHandler {
 
   handleUdp(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
     // --- metadata preparation (DNS: fake IP / redir-host address → domain) ---
-    this.#nat.handle(data, this.#prepare(meta), writeBack);
+    const prepared = this.#prepare(meta);
+    // a rewritten destination (fake IP → domain): replies must come back from what the client used
+    const rewritten = prepared !== meta && prepared.destination.host !== meta.destination.host;
+    this.#nat.handle(data, prepared, writeBack, rewritten ? meta.destination : undefined);
   }
 
   /** Stops UDP sessions; TCP connections are closed through the tracker. */

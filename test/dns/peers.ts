@@ -104,12 +104,12 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-export type Behaviour = 'silent' | 'servfail' | 'truncate' | { answer: string; ttl?: number };
+export type Behaviour = 'silent' | 'servfail' | 'truncate' | { answer: string; ttl?: number; aaaa?: string; aaaaDelayMs?: number };
 
 /**
  * A loopback DNS server: `silent` never answers; `servfail` answers SERVFAIL; `truncate` sets
  * TC on every UDP reply (no records) and answers fully over TCP; `{answer}` answers every A
- * query with that address.
+ * query with that address (and AAAA with `aaaa`, over UDP `aaaaDelayMs` late).
  */
 export async function startFakeServer(behaviour: Behaviour): Promise<FakeServer> {
   // the UDP port is the kernel's pick; the TCP side wants the same number, which may be taken: try again
@@ -131,7 +131,12 @@ async function startFakeServerOnce(behaviour: Behaviour): Promise<FakeServer> {
       type: 'response',
       flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE,
       questions: q.questions,
-      answers: (q.questions ?? []).filter((x) => x.type === 'A').map((x) => ({ name: x.name, type: 'A', class: 'IN', ttl, data: ip })),
+      answers: (q.questions ?? []).flatMap((x): packet.Answer[] => {
+        if (x.type === 'A') return [{ name: x.name, type: 'A' as const, class: 'IN' as const, ttl, data: ip }];
+        const six = typeof behaviour === 'object' ? behaviour.aaaa : undefined;
+        if (x.type === 'AAAA' && six) return [{ name: x.name, type: 'AAAA' as const, class: 'IN' as const, ttl, data: six }];
+        return [];
+      }),
     });
   const answerFor = (q: packet.DecodedPacket, overTcp: boolean): Buffer | undefined => {
     if (behaviour === 'silent') return undefined;
@@ -151,7 +156,9 @@ async function startFakeServerOnce(behaviour: Behaviour): Promise<FakeServer> {
       return;
     }
     const out = answerFor(q, false);
-    if (out) udp.send(out, rinfo.port, rinfo.address);
+    const late = typeof behaviour === 'object' && q.questions?.[0]?.type === 'AAAA' ? (behaviour.aaaaDelayMs ?? 0) : 0;
+    if (out && late > 0) setTimeout(() => udp.send(out, rinfo.port, rinfo.address), late).unref();
+    else if (out) udp.send(out, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
   const port = udp.address().port;

@@ -63,6 +63,16 @@ export function dohUpstream(o: DohUpstreamOptions): Upstream {
         s.on('goaway', () => {
           if (session === s) session = undefined;
         });
+        // a peer that goes away (the server, or the proxy the session rides on) ends the socket;
+        // over a Duplex that is not a net.Socket http2 may not notice: the next query would wait
+        // its whole timeout on a dead session
+        const gone = (): void => {
+          if (session === s) session = undefined;
+          if (!s.destroyed) s.destroy();
+        };
+        sock.once('end', gone);
+        sock.once('close', gone);
+        sock.once('error', gone);
         s.setTimeout(60_000, () => s.close());
         s.unref();
         session = s;
