@@ -11,8 +11,14 @@ export const CLI = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
 export interface RunningCli {
   readonly proc: ChildProcess;
   readonly pid: number;
+  /** the config file it was started on (rewrite it, then SIGHUP, to reload) */
+  readonly configFile: string;
   /** every stdout line so far */
   readonly lines: string[];
+  /** everything it wrote to stderr so far */
+  stderr(): string;
+  /** resolves with the exit code (null when a signal ended it) once it exited */
+  readonly exited: Promise<number | null>;
   /** listening addresses by inbound title line, e.g. `Mixed(http+socks)` → port */
   readonly ports: Map<string, number>;
   /** waits for a stdout line matching `re` (bounded) */
@@ -48,13 +54,24 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<{ code: numb
   });
 }
 
+/** How to start the CLI beyond its config. */
+export interface StartOptions {
+  /** RLIMIT_NOFILE for the process (started through `sh -c 'ulimit -n N; exec node …'`) */
+  readonly maxFiles?: number;
+}
+
 /**
  * Starts the CLI on `yaml` and waits until `expectListeners` "listening at" lines appeared.
  * Ports are read from those lines, so configs can ask for port 0.
  */
-export async function startCli(yaml: string, expectListeners = 1, extraArgs: string[] = []): Promise<RunningCli> {
+export async function startCli(yaml: string, expectListeners = 1, extraArgs: string[] = [], opts: StartOptions = {}): Promise<RunningCli> {
   const file = writeConfig(yaml);
-  const proc = spawn(process.execPath, [CLI, '-f', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [CLI, '-f', file, ...extraArgs];
+  const proc =
+    opts.maxFiles === undefined
+      ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : // "$@" keeps every argument as it is; exec so the PID is node's own
+        spawn('sh', ['-c', `ulimit -n ${opts.maxFiles} && exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const ports = new Map<string, number>();
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
@@ -85,7 +102,10 @@ export async function startCli(yaml: string, expectListeners = 1, extraArgs: str
   const cli: RunningCli = {
     proc,
     pid: proc.pid!,
+    configFile: file,
     lines,
+    stderr: () => stderr,
+    exited,
     ports,
     waitForLine(re, timeoutMs = 10_000) {
       const found = lines.find((l) => re.test(l));
