@@ -302,6 +302,7 @@ export class Host {
     this.log.level = config.general.logLevel;
     this.resolver.setIpv6(config.general.ipv6);
     this.#ipv6 = config.general.ipv6;
+    this.#tunnel.tcpIdleTimeoutMs = config.general.tcpIdleTimeoutMs;
     this.resolver.use(gen.dns, config.dns.hosts);
     this.#text = loaded.text;
     this.#storeSelections(config);

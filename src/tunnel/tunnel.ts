@@ -52,7 +52,7 @@ export class Tunnel implements ConnectionHandler {
   readonly #routing: RoutingSource;
   readonly #tracker: Tracker;
   readonly #log: Logger;
-  readonly #idleMs: number;
+  #idleMs: number;
   readonly #dialTimeoutMs: number;
   /** the abort reason of every dial past its bound (allocated once per tunnel) */
   readonly #dialTimedOut: ProxyError;
@@ -88,6 +88,11 @@ export class Tunnel implements ConnectionHandler {
       conn.destroy();
       table.release();
     });
+  }
+
+  /** The idle timeout of connections relayed from now on (a config's `tcp-idle-timeout`); 0 = none. */
+  set tcpIdleTimeoutMs(ms: number) {
+    this.#idleMs = ms;
   }
 
   handleUdp(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
