@@ -88,6 +88,22 @@ async function main(argv: readonly string[]): Promise<number> {
     served = control;
     controller.serve(control);
   };
+  // SIGHUP re-reads the config file and reloads, as mihomo does; a bad file is logged and the
+  // running config stays. Until the core runs, a SIGHUP is ignored (Node's default would exit).
+  let reloading: Promise<void> = Promise.resolve();
+  process.on('SIGHUP', () => {
+    const control = served;
+    if (!control) return;
+    reloading = reloading.then(async () => {
+      log.info(`received SIGHUP, reloading configuration file ${file}`);
+      try {
+        await control.reload(readFileSync(file, 'utf8'));
+        log.info(`configuration file ${file} reloaded`);
+      } catch (err) {
+        log.error(`reload of ${file} failed, the running configuration stays: ${issuesOf(err).map(formatIssue).join('; ')}`);
+      }
+    });
+  });
 
   const workers = workerCount(loaded.config.general.workers, availableParallelism());
   if (workers > 1) {

@@ -31,6 +31,7 @@ export class ClusterWorker {
     process.on('message', (raw: unknown) => this.#onMessage(raw));
     process.on('disconnect', () => void this.#stop(ORPHAN_GRACE_MS, 0));
     process.on('SIGINT', () => {});
+    process.on('SIGHUP', () => {}); // the primary reloads (a terminal's hangup reaches the whole group)
     process.on('SIGTERM', () => void this.#stop(3000, 0));
     void this.#send({ type: 'hello' });
   }

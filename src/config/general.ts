@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Issues } from './issues.js';
-import { boolLike, cidrList, countLike } from './values.js';
+import { boolLike, cidrList, countLike, durationMsLike } from './values.js';
 import { WARM_POOL_CONFIG_DEFAULTS, warmPoolConfigSchema } from './warm-pool.js';
 import { workersSchema } from './workers.js';
 
@@ -48,6 +48,8 @@ export const generalSchema = z
     /** clash-ts extensions: concurrent connections per listener, in all / per source IP; 0 = no limit */
     'max-connections': countLike.default(0),
     'max-connections-per-ip': countLike.default(0),
+    /** clash-ts extension: a relayed TCP connection with no byte either way for this long is closed; 0 = never */
+    'tcp-idle-timeout': durationMsLike.default(600_000),
   })
   .transform((r) => ({
     mode: r.mode,
@@ -65,6 +67,7 @@ export const generalSchema = z
     storeSelected: r.profile?.['store-selected'] ?? true,
     maxConnections: r['max-connections'],
     maxConnectionsPerIp: r['max-connections-per-ip'],
+    tcpIdleTimeoutMs: r['tcp-idle-timeout'],
   }));
 
 /** The general section without the controller keys. */

@@ -119,6 +119,7 @@ secret: s3cret
 dns: { enable: false, nameserver: [1.1.1.1] }
 warm-pool: { min: 1, max: 4, max-idle: 2 }
 workers: 3
+tcp-idle-timeout: 90s
 unified-delay: true
 `);
     assert.deepEqual(warnings, []);
@@ -147,6 +148,7 @@ unified-delay: true
       storeSelected: true,
       maxConnections: 0,
       maxConnectionsPerIp: 0,
+      tcpIdleTimeoutMs: 90_000,
     });
     assert.equal(config.dns.enable, false);
   });

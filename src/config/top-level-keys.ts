@@ -20,7 +20,7 @@ export const TOP_LEVEL_KEYS: ReadonlyMap<string, KeyPolicy> = new Map<string, Ke
     'lan-allowed-ips', 'lan-disallowed-ips', 'mode', 'log-level', 'ipv6', 'external-controller', 'external-ui',
     'external-controller-unix', 'external-controller-cors', 'external-ui-name', 'secret', 'listeners', 'inbound', 'proxies', 'proxy-groups', 'proxy-providers', 'rules', 'dns',
     // clash-ts extensions
-    'unified-delay', 'warm-pool', 'workers', 'profile', 'max-connections', 'max-connections-per-ip',
+    'unified-delay', 'warm-pool', 'workers', 'profile', 'max-connections', 'max-connections-per-ip', 'tcp-idle-timeout',
     // mihomo's, read by config/sniffer.ts
     'sniffer',
     // read by config/dns.ts

@@ -19,6 +19,8 @@ export class SelectionStore {
   #file: string | undefined;
   /** the last write error, when the file could not be written (the choice still holds in memory) */
   lastError: Error | undefined;
+  /** called on every failed write (the host logs it, once per interval) */
+  onWriteError: ((err: Error, file: string) => void) | undefined;
 
   /** the file choices are kept in, when attached */
   get file(): string | undefined {
@@ -85,6 +87,7 @@ export class SelectionStore {
       this.lastError = undefined;
     } catch (err) {
       this.lastError = err as Error;
+      this.onWriteError?.(err as Error, file);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { LIMIT_LOG_INTERVAL_MS, OncePerInterval } from '../common/once-per-interval.js';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { createLogger, type LogEntry, type Logger } from '../common/log.js';
@@ -178,6 +179,15 @@ export class Host {
     const geoOutbound = routedOutbound(async (meta) => (this.#gen ? (await this.#gen.router.route(meta)).outbound : direct));
     this.#geoDownload = geoDownloader({ log, outbound: () => geoOutbound, ca: this.probeCa });
     this.control = new HostControl(this);
+    // a home dir that went read-only or full: the choice holds in memory, one line per interval says so
+    let failed: { err: Error; file: string } | undefined;
+    const writeFailures = new OncePerInterval(LIMIT_LOG_INTERVAL_MS, (n) => {
+      if (failed) log.warn(`profile.store-selected: cannot write ${failed.file}: ${failed.err.message} (${n} failed writes since the last report; choices hold until a restart)`);
+    });
+    this.selections.onWriteError = (err, file) => {
+      failed = { err, file };
+      writeFailures.hit();
+    };
     this.#wireEvents();
   }
 
@@ -312,6 +322,7 @@ export class Host {
     this.log.level = config.general.logLevel;
     this.resolver.setIpv6(config.general.ipv6);
     this.#ipv6 = config.general.ipv6;
+    this.#tunnel.tcpIdleTimeoutMs = config.general.tcpIdleTimeoutMs;
     this.resolver.use(gen.dns, config.dns.hosts);
     this.#text = loaded.text;
     this.#storeSelections(config);

@@ -20,6 +20,11 @@ export interface TunnelOptions {
   readonly log: Logger;
   /** TCP relay idle timeout (no bytes either way) */
   readonly tcpIdleTimeoutMs?: number;
+  /**
+   * Bound on a whole outbound TCP dial: TCP connect, TLS, transport and protocol handshakes,
+   * every hop of a chain (mihomo's DefaultTCPTimeout, 5 s, given to DialContext)
+   */
+  readonly tcpDialTimeoutMs?: number;
   /** UDP session idle timeout (mihomo: 60 s) */
   readonly udpTimeoutMs?: number;
   /** TCP dial latencies per leaf proxy (/metrics) */
@@ -34,6 +39,7 @@ export interface TunnelOptions {
 }
 
 const DEFAULT_TCP_IDLE_MS = 10 * 60_000;
+const DEFAULT_TCP_DIAL_TIMEOUT_MS = 5000;
 const DEFAULT_UDP_TIMEOUT_MS = 60_000;
 
 function swallow(): void {}
@@ -48,7 +54,10 @@ export class Tunnel implements ConnectionHandler {
   readonly #routing: RoutingSource;
   readonly #tracker: Tracker;
   readonly #log: Logger;
-  readonly #idleMs: number;
+  #idleMs: number;
+  readonly #dialTimeoutMs: number;
+  /** the abort reason of every dial past its bound (allocated once per tunnel) */
+  readonly #dialTimedOut: ProxyError;
   readonly #nat: NatTable;
   readonly #dialStats: DialStats | undefined;
   readonly #prepare: (meta: Metadata) => Metadata;
@@ -60,6 +69,8 @@ export class Tunnel implements ConnectionHandler {
     this.#tracker = opts.tracker;
     this.#log = opts.log;
     this.#idleMs = opts.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_MS;
+    this.#dialTimeoutMs = opts.tcpDialTimeoutMs ?? DEFAULT_TCP_DIAL_TIMEOUT_MS;
+    this.#dialTimedOut = new ProxyError('DIAL_TIMEOUT', `i/o timeout: no connection within ${this.#dialTimeoutMs}ms`);
     this.#nat = new NatTable({
       routing: opts.routing,
       tracker: opts.tracker,
@@ -80,6 +91,11 @@ export class Tunnel implements ConnectionHandler {
       conn.destroy();
       table.release();
     });
+  }
+
+  /** The idle timeout of connections relayed from now on (a config's `tcp-idle-timeout`); 0 = none. */
+  set tcpIdleTimeoutMs(ms: number) {
+    this.#idleMs = ms;
   }
 
   handleUdp(data: Buffer, meta: Metadata, writeBack: UdpWriteBack): void {
@@ -128,12 +144,28 @@ export class Tunnel implements ConnectionHandler {
     }
     let remote: Duplex;
     const dialStart = this.#dialStats ? performance.now() : 0;
+    // the whole dial is bounded, whatever the outbound does inside (a server that accepts and
+    // never completes TLS would otherwise hold the client and two sockets for good)
+    const deadline = setTimeout(abortDial, this.#dialTimeoutMs, abort, this.#dialTimedOut);
     try {
       remote = await route.outbound.dialTcp(meta, { signal: abort.signal });
+      clearTimeout(deadline);
       reportDial(route);
       this.#dialStats?.dialed(route.outbound.name, performance.now() - dialStart);
-    } catch (err) {
+    } catch (caught) {
+      clearTimeout(deadline);
       conn.off('close', onClientGone);
+      let err = caught;
+      if (abort.signal.reason === this.#dialTimedOut) {
+        err = this.#dialTimedOut;
+        reportDial(route, err);
+        this.#dialStats?.failed(route.outbound.name);
+        this.#log.warn(dialErrorLine('TCP', meta, route, errorMessage(err)));
+        if (!conn.destroyed) reply?.failed(err as Error);
+        conn.destroy();
+        table.release();
+        return;
+      }
       if (!abort.signal.aborted) {
         reportDial(route, err);
         if (!hasCode(err, 'REJECTED')) this.#dialStats?.failed(route.outbound.name);
@@ -162,6 +194,10 @@ export class Tunnel implements ConnectionHandler {
   #logRoute(meta: Metadata, route: Route, mode: string): void {
     if (this.#log.enabled('info')) this.#log.info(routeLine('TCP', meta, route, mode));
   }
+}
+
+function abortDial(abort: AbortController, reason: ProxyError): void {
+  abort.abort(reason);
 }
 
 /** The abort reason of every dial whose client left first (allocated once). */

@@ -87,7 +87,7 @@ describe('the binary as a GUI client runs it: -ext-ctl, -secret, bytes through D
       '',
     ].join('\n');
     const home = mkdtempSync(join(tmpdir(), 'clash-ts-binary-run-'));
-    cli = await startCli(yaml, 1, ['-d', home, '-ext-ctl', `127.0.0.1:${api}`, '-secret', SECRET], binary);
+    cli = await startCli(yaml, 1, ['-d', home, '-ext-ctl', `127.0.0.1:${api}`, '-secret', SECRET], { command: binary });
     await cli.waitForLine(new RegExp(`RESTful API listening at: 127\\.0\\.0\\.1:${api}`), 15_000);
   });
   after(async () => {
@@ -122,7 +122,7 @@ test('workers: 2 from the binary: node:cluster forks the executable itself, and 
   const nginx = await startNginx({ 'big.bin': 1 << 20 });
   const mixed = await freePort();
   const home = mkdtempSync(join(tmpdir(), 'clash-ts-binary-workers-'));
-  const cli = await startCli(`mixed-port: ${mixed}\nworkers: 2\nrules:\n  - MATCH,DIRECT\n`, 1, ['-d', home], binary);
+  const cli = await startCli(`mixed-port: ${mixed}\nworkers: 2\nrules:\n  - MATCH,DIRECT\n`, 1, ['-d', home], { command: binary });
   try {
     await cli.waitForLine(/cluster: worker 2 \(pid \d+\) ready/, 15_000);
     await cli.waitForLine(/Initial configuration complete/, 15_000);

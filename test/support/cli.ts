@@ -14,8 +14,14 @@ export const NODE_CLI: readonly string[] = [process.execPath, CLI];
 export interface RunningCli {
   readonly proc: ChildProcess;
   readonly pid: number;
+  /** the config file it was started on (rewrite it, then SIGHUP, to reload) */
+  readonly configFile: string;
   /** every stdout line so far */
   readonly lines: string[];
+  /** everything it wrote to stderr so far */
+  stderr(): string;
+  /** resolves with the exit code (null when a signal ended it) once it exited */
+  readonly exited: Promise<number | null>;
   /** listening addresses by inbound title line, e.g. `Mixed(http+socks)` → port */
   readonly ports: Map<string, number>;
   /** waits for a stdout line matching `re` (bounded) */
@@ -55,13 +61,27 @@ export function runCli(
   });
 }
 
+/** How to start the CLI beyond its config. */
+export interface StartOptions {
+  /** RLIMIT_NOFILE for the process (started through `sh -c 'ulimit -n N; exec node …'`) */
+  readonly maxFiles?: number;
+  /** what runs the CLI (default: this Node on dist/main.js; the binary test passes dist/clash-ts) */
+  readonly command?: readonly string[];
+}
+
 /**
  * Starts the CLI on `yaml` and waits until `expectListeners` "listening at" lines appeared.
  * Ports are read from those lines, so configs can ask for port 0.
  */
-export async function startCli(yaml: string, expectListeners = 1, extraArgs: string[] = [], command: readonly string[] = NODE_CLI): Promise<RunningCli> {
+export async function startCli(yaml: string, expectListeners = 1, extraArgs: string[] = [], opts: StartOptions = {}): Promise<RunningCli> {
   const file = writeConfig(yaml);
-  const proc = spawn(command[0], [...command.slice(1), '-f', file, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = opts.command ?? NODE_CLI;
+  const argv = [...command.slice(1), '-f', file, ...extraArgs];
+  const proc =
+    opts.maxFiles === undefined
+      ? spawn(command[0], argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : // "$@" keeps every argument as it is; exec so the PID is the CLI's own
+        spawn('sh', ['-c', `ulimit -n ${opts.maxFiles} && exec "$0" "$@"`, command[0], ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const ports = new Map<string, number>();
   const waiters = new Set<{ re: RegExp; resolve: (l: string) => void }>();
@@ -92,7 +112,10 @@ export async function startCli(yaml: string, expectListeners = 1, extraArgs: str
   const cli: RunningCli = {
     proc,
     pid: proc.pid!,
+    configFile: file,
     lines,
+    stderr: () => stderr,
+    exited,
     ports,
     waitForLine(re, timeoutMs = 10_000) {
       const found = lines.find((l) => re.test(l));
