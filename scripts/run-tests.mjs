@@ -9,7 +9,7 @@
 // Every test spawned child (the CLI, helpers) runs on the same runtime: process.execPath.
 // Node 20's --test takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 function find(dir, out) {
@@ -56,15 +56,31 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-// A hung test must fail, not stall CI: every test gets a bound (suites set tighter ones).
-const TIMEOUT = '120000';
-const argv =
-  runtime === 'bun'
-    ? // bun test reads a bare name as a filter: paths must look like paths
-      ['test', `--timeout=${TIMEOUT}`, '--parallel=1', ...files.map((f) => (f.startsWith('/') || f.startsWith('.') ? f : `./${f}`))]
-    : ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${TIMEOUT}`, ...files];
+// A hung test must fail, not stall CI: every test gets a bound (suites set tighter ones). Node's
+// --test-timeout also bounds each file as a whole, so a file that needs longer says so near its
+// top (`// test-file-timeout: MS`) and runs in a group of its own with that bound.
+const TIMEOUT = 120_000;
+function boundOf(file) {
+  const head = readFileSync(file, 'utf8').slice(0, 4000);
+  const m = /\/\/ test-file-timeout: (\d+)/.exec(head);
+  return m ? Number(m[1]) : TIMEOUT;
+}
+const groups = new Map();
+for (const f of files) {
+  const ms = boundOf(f);
+  groups.set(ms, [...(groups.get(ms) ?? []), f]);
+}
 const t0 = Date.now();
-const r = spawnSync(bin, argv, { stdio: 'inherit' });
+let status = 0;
+for (const [ms, group] of [...groups].sort((a, b) => a[0] - b[0])) {
+  const argv =
+    runtime === 'bun'
+      ? // bun test reads a bare name as a filter: paths must look like paths
+        ['test', `--timeout=${ms}`, '--parallel=1', ...group.map((f) => (f.startsWith('/') || f.startsWith('.') ? f : `./${f}`))]
+      : ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${ms}`, ...group];
+  const r = spawnSync(bin, argv, { stdio: 'inherit' });
+  if ((r.status ?? 1) !== 0) status = r.status ?? 1;
+}
 const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
-console.log(`\n${runtime} ${version}: ${files.length} test files in ${((Date.now() - t0) / 60000).toFixed(1)} min, exit ${r.status ?? r.signal}`);
-process.exit(r.status ?? 1);
+console.log(`\n${runtime} ${version}: ${files.length} test files in ${((Date.now() - t0) / 60000).toFixed(1)} min, exit ${status}`);
+process.exit(status);

@@ -1,3 +1,4 @@
+// test-file-timeout: 480000 (the 2-minute soak, its settling and the CLI's start; scripts/run-tests.mjs)
 /**
  * The 2-minute soak of `npm test`: bench/soak/run.ts drives the built CLI (dist/main.js) at a
  * reduced load against the real local servers, then stops the load and lets the core settle.
