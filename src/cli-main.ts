@@ -111,6 +111,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return runClusterCli({ ...cluster, services: [controller], onStarted: serve });
   }
 
+  // SIGINT / SIGTERM are ours from here on: one that comes while the core starts stops it as soon
+  // as it runs (Node's default would kill the process with no exit code)
+  let early: string | undefined;
+  let stopNow: ((signal: string) => void) | undefined;
+  const onStop = (signal: string): void => {
+    if (stopNow) stopNow(signal);
+    else early ??= signal;
+  };
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+
   log.info(`Start initial configuration in progress`);
   const started = Date.now();
   let app: Host;
@@ -142,8 +153,8 @@ async function main(argv: readonly string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    stopNow = stop;
+    if (early) stop(early);
   });
 }
 

@@ -42,7 +42,14 @@ function plots(r: SoakResult): [string, string][] {
   ];
 }
 
+/** The 15-minute load average from machineFacts' "1 5 15" text when it says the machine was busy (> 1). */
+function busy(load: string | undefined): string | undefined {
+  const l15 = Number(String(load ?? '').split(' ')[2]);
+  return l15 > 1 ? l15.toFixed(2) : undefined;
+}
+
 /** Writes the report and its plots under `root`; returns the files written. */
+
 export function writeReport(r: SoakResult, root: string): string[] {
   const dir = join(root, 'docs/stability');
   mkdirSync(dir, { recursive: true });
@@ -72,7 +79,14 @@ export function writeReport(r: SoakResult, root: string): string[] {
           '> Issue 16 asks for a run of at least 2 hours on a quiet machine: `npm run soak -- --minutes 130 --report`.',
           '',
         ]
-      : []),
+      : busy(m.loadStart)
+        ? [
+            `> **A shared machine.** The 15-minute load average was ${busy(m.loadStart)} when the run ended: other jobs shared the 2 cores,`,
+            '> so the loop-delay and latency figures say more about the neighbours than about the core. The leak checks',
+            '> and the RSS slope do not depend on that; rerun on a quiet machine for the latency goals.',
+            '',
+          ]
+        : []),
     `Command: \`${r.command}\` (rerun it to reproduce; its samples are in [stability/results.json](stability/results.json)${r.reportedFrom ? '; this page was regenerated from them with `npm run soak -- --from docs/stability/results.json`, the verdict judged again by the current code' : ''}).`,
     '',
     '## Setup',

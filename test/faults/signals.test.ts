@@ -93,7 +93,6 @@ test(`SIGTERM with ${TUNNELS} live tunnels: listener closed first, tunnels drain
 test('SIGTERM with nothing live exits 0 at once', async () => {
   const port = await freePort();
   const cli = await startCli(config(port), 1, ['-d', tempHome('term0')]);
-  // the CLI takes over SIGTERM only once startup completed (a SIGTERM before is Node's default)
   await cli.waitForLine(/Initial configuration complete/);
   const t0 = Date.now();
   cli.proc.kill('SIGTERM');
