@@ -188,32 +188,40 @@ describe('profile.store-selected', () => {
   });
 });
 
+/**
+ * One loopback server that is every proxy (an HTTP CONNECT answer) and the test URL (a 204):
+ * counts the tests it served and the most sockets open at once.
+ */
+async function proxyAndTestServer(): Promise<{ port: number; served: number; peak: number; close(): void }> {
+  let open = 0;
+  const server = net.createServer((s) => {
+    open++;
+    probe.peak = Math.max(probe.peak, open);
+    s.on('close', () => open--);
+    s.on('error', () => {});
+    let connected = false;
+    s.on('data', (b: Buffer) => {
+      if (!b.includes('\r\n\r\n')) return;
+      if (!connected) {
+        connected = true;
+        setTimeout(() => s.write('HTTP/1.1 200 Connection established\r\n\r\n'), 5);
+      } else {
+        probe.served++;
+        s.end('HTTP/1.1 204 No Content\r\n\r\n');
+      }
+    });
+  });
+  const probe = { port: 0, served: 0, peak: 0, close: () => void server.close() };
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  probe.port = (server.address() as net.AddressInfo).port;
+  return probe;
+}
+
 describe('a large config', () => {
   test('2,000 proxies in 50 url-test groups load in well under a second; their checks are staggered', async () => {
-    // one loopback server is every proxy (an HTTP CONNECT answer) and the test URL (a 204)
-    let open = 0;
-    let peak = 0;
-    let served = 0;
-    const server = net.createServer((s) => {
-      open++;
-      peak = Math.max(peak, open);
-      s.on('close', () => open--);
-      s.on('error', () => {});
-      let connected = false;
-      s.on('data', (b: Buffer) => {
-        if (!b.includes('\r\n\r\n')) return;
-        if (!connected) {
-          connected = true;
-          setTimeout(() => s.write('HTTP/1.1 200 Connection established\r\n\r\n'), 5);
-        } else {
-          served++;
-          s.end('HTTP/1.1 204 No Content\r\n\r\n');
-        }
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as net.AddressInfo).port;
+    const probe = await proxyAndTestServer();
+    const port = probe.port;
     const lines = ['log-level: silent', 'proxies:'];
     for (let i = 0; i < 2000; i++) lines.push(`  - { name: n${i}, type: http, server: 127.0.0.1, port: ${port} }`);
     lines.push('proxy-groups:');
@@ -229,45 +237,23 @@ describe('a large config', () => {
     try {
       assert.ok(ms < 5000, `took ${ms} ms`);
       assert.equal(host.control.proxies().length, 2000 + 50 + 6);
-      assert.ok(await eventually(() => served >= 2000, 30_000), `served ${served}`);
+      assert.ok(await eventually(() => probe.served >= 2000, 30_000), `served ${probe.served}`);
       const limit = new ProbeQueue().limit;
       // seen from the server, a finished test's socket closes a moment after the next one opens
-      assert.ok(peak <= limit + 4, `peak ${peak} test connections at once (limit ${limit})`);
-      console.log(`# peak ${peak} test connections at once for 2,000 checks (queue limit ${limit})`);
+      assert.ok(probe.peak <= limit + 4, `peak ${probe.peak} test connections at once (limit ${limit})`);
+      console.log(`# peak ${probe.peak} test connections at once for 2,000 checks (queue limit ${limit})`);
       assert.ok(host.control.proxy('n1999')!.history.length >= 1);
     } finally {
       await host.close(0);
-      server.close();
+      probe.close();
     }
   });
 });
 
 describe('a large provider', () => {
   test('2,000 proxies of one inline provider with a health-check: every proxy tested, staggered by the generation\'s queue', async () => {
-    // one loopback server is every proxy (an HTTP CONNECT answer) and the test URL (a 204)
-    let open = 0;
-    let peak = 0;
-    let served = 0;
-    const server = net.createServer((s) => {
-      open++;
-      peak = Math.max(peak, open);
-      s.on('close', () => open--);
-      s.on('error', () => {});
-      let connected = false;
-      s.on('data', (b: Buffer) => {
-        if (!b.includes('\r\n\r\n')) return;
-        if (!connected) {
-          connected = true;
-          setTimeout(() => s.write('HTTP/1.1 200 Connection established\r\n\r\n'), 5);
-        } else {
-          served++;
-          s.end('HTTP/1.1 204 No Content\r\n\r\n');
-        }
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as net.AddressInfo).port;
+    const probe = await proxyAndTestServer();
+    const port = probe.port;
     const payload = Array.from({ length: 2000 }, (_, i) => `{ name: n${i}, type: http, server: 127.0.0.1, port: ${port} }`).join(', ');
     const yaml = [
       'log-level: silent',
@@ -282,14 +268,14 @@ describe('a large provider', () => {
     const host = await Host.start(yaml, { log: createLogger('silent') });
     try {
       assert.equal(host.control.providers()[0].proxies!.length, 2000);
-      assert.ok(await eventually(() => served >= 2000, 60_000), `served ${served}`);
+      assert.ok(await eventually(() => probe.served >= 2000, 60_000), `served ${probe.served}`);
       const limit = new ProbeQueue().limit;
-      assert.ok(peak <= limit + 4, `peak ${peak} test connections at once (limit ${limit})`);
-      console.log(`# provider of 2,000 proxies: peak ${peak} test connections at once (queue limit ${limit})`);
+      assert.ok(probe.peak <= limit + 4, `peak ${probe.peak} test connections at once (limit ${limit})`);
+      console.log(`# provider of 2,000 proxies: peak ${probe.peak} test connections at once (queue limit ${limit})`);
       assert.ok(await eventually(() => host.control.proxy('n1999')!.history.length >= 1 && host.control.proxy('n0')!.alive));
     } finally {
       await host.close(0);
-      server.close();
+      probe.close();
     }
   });
 });
