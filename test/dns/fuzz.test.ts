@@ -18,21 +18,9 @@ import { DnsServer } from '../../src/dns/server.js';
 import { createRegistry } from '../../src/protocol/index.js';
 import { dig } from './dig.js';
 import { startDnsmasq, type Dnsmasq } from './peers.js';
+import { rng } from '../support/rng.js';
 
 const COUNT = Number(process.env.DNS_FUZZ ?? (process.env.CI ? 10_000 : 100_000));
-
-/** A deterministic PRNG (xorshift32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 
 const fds = () => readdirSync('/proc/self/fd').length;
 

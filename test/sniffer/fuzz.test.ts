@@ -12,19 +12,7 @@ import type { SniffResult } from '../../src/sniffer/result.js';
 import { sniffTls, TLS_MAX_PEEK } from '../../src/sniffer/tls.js';
 import { captureClientHello, handshakeOf, reframe } from './hello.js';
 import { cryptoFrame, sealInitial } from './quic-seal.js';
-
-/** A small seeded PRNG (xorshift32): a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
+import { rng } from '../support/rng.js';
 
 function mutate(b: Buffer, r: () => number): Buffer {
   const out = Buffer.from(b);
