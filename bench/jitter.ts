@@ -24,13 +24,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLoadgen } from './lib/loadgen.js';
 import { machineFacts } from './lib/machine.js';
-import type { Listening, PeerEnv } from './lib/peers.js';
+import { startClash, type Listening, type PeerEnv } from './lib/peers.js';
 import type { BenchProc } from './lib/proc.js';
 import { writeSection } from './lib/sections.js';
 import { makeCert, startTarget } from './lib/target.js';
 import { measure, type ContenderRun, type JitterPlan } from './jitter/measure.js';
 import { renderJitter, type JitterRowResult } from './jitter/report.js';
-import { JITTER_ROWS, startClashOn, v2rayLocal } from './jitter/rows.js';
+import { JITTER_ROWS, v2rayLocal } from './jitter/rows.js';
 import { parseRuntimes, resolveRuntimes, type Runtime } from './lib/runtimes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         label: `clash-ts ${rt.name}${budgetOff ? ', budget off' : ''}`, kind: 'clash-ts', udp: true,
         start: () => {
           if (!existsSync(rt.command)) throw new Error(`${rt.command} is not installed`);
-          return startClashOn(env, rt, row.clash(rport), budgetOff ? { CLASH_TS_RELAY_BUDGET: '0' } : {});
+          return startClash(env, row.clash(rport), undefined, undefined, rt, budgetOff ? { CLASH_TS_RELAY_BUDGET: '0' } : {});
         },
       });
       // interleaved: the A/B pair sits around v2ray-go, so drift in the machine's load hits both

@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLoadgen, runLoad } from '../lib/loadgen.js';
-import type { Listening, PeerEnv } from '../lib/peers.js';
+import { startClash, type Listening, type PeerEnv } from '../lib/peers.js';
 import { sample, type BenchProc } from '../lib/proc.js';
 import { makeCert, startTarget } from '../lib/target.js';
 import { parseRuntimes, resolveRuntimes } from '../lib/runtimes.js';
-import { JITTER_ROWS, startClashOn, v2rayLocal } from './rows.js';
+import { JITTER_ROWS, v2rayLocal } from './rows.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const opt = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -43,7 +43,7 @@ try {
     const remote = row.remote ? await row.remote(env) : undefined;
     const rport = remote?.port ?? 0;
     const starts: { label: string; start: () => Promise<Listening> }[] = [
-      ...variants.map((v) => ({ label: v.label, start: () => startClashOn(env, rt, row.clash(rport), v.env) })),
+      ...variants.map((v) => ({ label: v.label, start: () => startClash(env, row.clash(rport), undefined, undefined, rt, v.env) })),
       { label: 'v2ray-go', start: () => v2rayLocal(env, row.v2ray(rport, env)) },
     ];
     const got = new Map<string, { mbs: number[]; cpuGb: number[] }>();

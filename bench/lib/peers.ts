@@ -30,15 +30,23 @@ export const SECRET = 'clash-ts-bench-secret';
 /** The VMess / VLESS user id of every row. */
 export const UUID = 'b831381d-6324-4d53-ad4f-8cda48b30811';
 
-function scratch(env: PeerEnv, name: string): string {
+/** A fresh scratch dir for one peer's config and log, under the run's dir. */
+export function scratch(env: PeerEnv, name: string): string {
   const d = join(env.dir, `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`);
   mkdirSync(d, { recursive: true });
   return d;
 }
 
 /** clash-ts from dist/main.js with the GC / event-loop probe, on a mixed port, on `runtime`
- * (default: the Node running the bench). */
-export async function startClash(env: PeerEnv, proxyYaml: string | undefined, pin: Pin, profileDir?: string, runtime?: Runtime): Promise<Listening> {
+ * (default: the Node running the bench); `extraEnv` for an A/B switch such as the relay budget. */
+export async function startClash(
+  env: PeerEnv,
+  proxyYaml: string | undefined,
+  pin: Pin,
+  profileDir?: string,
+  runtime?: Runtime,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Listening> {
   const d = scratch(env, 'clash-ts');
   const port = await freePort();
   const yaml = [
@@ -61,7 +69,7 @@ export async function startClash(env: PeerEnv, proxyYaml: string | undefined, pi
     pin,
     readyPort: port,
     logFile: join(d, 'out.log'),
-    env: { ...process.env, BENCH_PROBE_FILE: probeFile },
+    env: { ...process.env, ...extraEnv, BENCH_PROBE_FILE: probeFile },
   });
   return { port, proc, probeFile };
 }
@@ -114,15 +122,15 @@ export async function startTinyproxy(env: PeerEnv, pin: Pin): Promise<Listening>
   return { port, proc };
 }
 
-/** shadowsocks-libev's ss-server (the remote of the ss rows). */
-export async function startSsServer(env: PeerEnv, method: string, pin: Pin): Promise<Listening> {
+/** shadowsocks-libev's ss-server (the remote of the ss rows); `udp` relays UDP too (-u). */
+export async function startSsServer(env: PeerEnv, method: string, pin: Pin, udp = false): Promise<Listening> {
   const d = scratch(env, 'ss-server');
   const port = await freePort();
   const proc = await spawnPeer({
     live: env.live,
     name: 'ss-server',
     command: 'ss-server',
-    args: ['-s', '127.0.0.1', '-p', String(port), '-k', SECRET, '-m', method, '--no-delay'],
+    args: ['-s', '127.0.0.1', '-p', String(port), '-k', SECRET, '-m', method, ...(udp ? ['-u'] : []), '--no-delay'],
     pin,
     readyPort: port,
     logFile: join(d, 'out.log'),
@@ -130,15 +138,15 @@ export async function startSsServer(env: PeerEnv, method: string, pin: Pin): Pro
   return { port, proc };
 }
 
-/** ss-local (the C client of the ss rows): SOCKS5 in, shadowsocks out. */
-export async function startSsLocal(env: PeerEnv, method: string, remotePort: number, pin: Pin): Promise<Listening> {
+/** ss-local (the C client of the ss rows): SOCKS5 in, shadowsocks out; `udp` for UDP ASSOCIATE (-u). */
+export async function startSsLocal(env: PeerEnv, method: string, remotePort: number, pin: Pin, udp = false): Promise<Listening> {
   const d = scratch(env, 'ss-local');
   const port = await freePort();
   const proc = await spawnPeer({
     live: env.live,
     name: 'ss-local',
     command: 'ss-local',
-    args: ['-s', '127.0.0.1', '-p', String(remotePort), '-b', '127.0.0.1', '-l', String(port), '-k', SECRET, '-m', method, '--no-delay'],
+    args: ['-s', '127.0.0.1', '-p', String(remotePort), '-b', '127.0.0.1', '-l', String(port), '-k', SECRET, '-m', method, ...(udp ? ['-u'] : []), '--no-delay'],
     pin,
     readyPort: port,
     logFile: join(d, 'out.log'),
